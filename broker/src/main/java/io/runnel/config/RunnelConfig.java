@@ -1,0 +1,57 @@
+package io.runnel.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The broker's own settings, under the {@code runnel.} prefix. These names are part of the operator
+ * contract (README, scripts, Kubernetes manifests); the usual Quarkus environment-variable forms
+ * ({@code RUNNEL_NODE_ID}, ...) work too.
+ */
+@ConfigMapping(prefix = "runnel")
+public interface RunnelConfig {
+
+    /** This broker's id, unique in the cluster (Kafka's {@code node.id}). */
+    @WithDefault("1")
+    int nodeId();
+
+    /** Root of everything this broker keeps on disk: partition logs and the embedded PostgreSQL. */
+    @WithDefault("./runnel-data")
+    Path dataDir();
+
+    /** Where the Kafka protocol is served, as {@code NAME://host:port}, comma separated. */
+    @WithDefault("PLAINTEXT://0.0.0.0:9092")
+    List<String> listeners();
+
+    /**
+     * What clients are told to connect to, per listener name. Defaults to each listener with a host
+     * name clients can reach (the machine's host name where the listener binds a wildcard address).
+     */
+    Optional<List<String>> advertisedListeners();
+
+    /** The rack this broker is in, for rack-aware replica placement ({@code broker.rack}). */
+    Optional<String> rack();
+
+    /** Create a topic when a client asks for metadata of one that does not exist. */
+    @WithDefault("true")
+    boolean autoCreateTopics();
+
+    /** Partitions of an auto-created topic, or of a topic created without a count. */
+    @WithDefault("1")
+    int numPartitions();
+
+    /** Replicas of an auto-created topic, or of a topic created without a factor. */
+    @WithDefault("1")
+    short defaultReplicationFactor();
+
+    /** Largest request a client may send; a larger frame closes the connection. */
+    @WithDefault("104857600")
+    int socketRequestMaxBytes();
+
+    /** Requests a connection may have in flight before the broker stops reading from it. */
+    @WithDefault("64")
+    int maxInflightRequestsPerConnection();
+}

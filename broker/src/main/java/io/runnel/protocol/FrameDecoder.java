@@ -1,0 +1,96 @@
+package io.runnel.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.ByteBuffer;
+
+/**
+ * Splits a connection's byte stream into Kafka request frames: a 4-byte big-endian size, then that
+ * many bytes. Holds only the bytes received so far (never allocates a frame's declared size up
+ * front), and refuses sizes outside {@code [0, maxFrameBytes]}.
+ *
+ * <p>Not thread-safe: owned by one connection's event loop.
+ */
+final class FrameDecoder {
+
+    interface Sink {
+        /** A whole frame, without its size prefix; the buffer belongs to the sink. */
+        void onFrame(ByteBuffer frame);
+
+        /** A frame declared an impossible size; no more frames follow. */
+        void onInvalidSize(int size);
+
+        /** False to stop handing out frames until {@link FrameDecoder#resume()}. */
+        boolean acceptingFrames();
+    }
+
+    private final int maxFrameBytes;
+    private final Sink sink;
+    private final ByteBuf pending = Unpooled.buffer(0);
+    private boolean failed;
+    private boolean draining;
+
+    FrameDecoder(int maxFrameBytes, Sink sink) {
+        this.maxFrameBytes = maxFrameBytes;
+        this.sink = sink;
+    }
+
+    void feed(ByteBuf bytes) {
+        if (failed) {
+            return;
+        }
+        pending.writeBytes(bytes);
+        drain();
+    }
+
+    /** Hands out frames held back while the sink was not accepting. */
+    void resume() {
+        drain();
+    }
+
+    /** Bytes received and not yet handed out as frames. */
+    int pendingBytes() {
+        return pending.readableBytes();
+    }
+
+    private void drain() {
+        if (draining) {
+            return; // a sink callback asked to resume; the loop below is still running
+        }
+        draining = true;
+        try {
+            drainFrames();
+        } finally {
+            draining = false;
+        }
+    }
+
+    private void drainFrames() {
+        while (!failed && sink.acceptingFrames() && pending.readableBytes() >= 4) {
+            int size = pending.getInt(pending.readerIndex());
+            if (size < 0 || size > maxFrameBytes) {
+                failed = true;
+                pending.clear();
+                pending.capacity(0);
+                sink.onInvalidSize(size);
+                return;
+            }
+            if (pending.readableBytes() < 4 + size) {
+                break;
+            }
+            pending.skipBytes(4);
+            ByteBuffer frame = ByteBuffer.allocate(size);
+            pending.readBytes(frame);
+            frame.flip();
+            sink.onFrame(frame);
+        }
+        if (pending.readableBytes() == 0) {
+            pending.clear();
+            if (pending.capacity() > 64 * 1024) {
+                pending.capacity(0); // give back what one large request needed
+            }
+        } else {
+            pending.discardSomeReadBytes();
+        }
+    }
+}
