@@ -142,7 +142,7 @@ class MalformedRequestsIT {
     private static void sendMalformed(int port, Random random, int i) throws IOException {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
-            socket.setSoTimeout(5_000);
+            socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             byte[] payload;
             switch (i % 7) {
@@ -185,7 +185,9 @@ class MalformedRequestsIT {
             }
             out.write(payload);
             out.flush();
-            // Wait for the broker to answer or hang up, so the attack does not outrun it.
+            // Hang up our side, then wait for the broker to answer or close, so the attack does
+            // not outrun it. A frame that promised more bytes is thereby cut short too.
+            socket.shutdownOutput();
             try {
                 socket.getInputStream().read(new byte[1024]);
             } catch (IOException e) {
