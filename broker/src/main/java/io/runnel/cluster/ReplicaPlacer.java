@@ -2,9 +2,12 @@ package io.runnel.cluster;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 
 /**
@@ -30,6 +33,9 @@ public final class ReplicaPlacer {
                     + " cannot be reached because only " + brokers.size() + " broker(s) are registered.");
         }
         List<Integer> order = rackAlternating(brokers);
+        Map<Integer, String> rackOf = new HashMap<>();
+        brokers.forEach(b -> rackOf.put(b.nodeId(), b.rack().orElse("")));
+        int racks = new HashSet<>(rackOf.values()).size();
         int n = order.size();
         List<List<Integer>> assignments = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
@@ -38,17 +44,39 @@ public final class ReplicaPlacer {
             // Shift followers every full round so two partitions with the same leader differ in followers.
             int shift = 1 + Math.floorMod(p / n, Math.max(1, n - 1));
             List<Integer> replicas = new ArrayList<>(replicationFactor);
+            Set<String> racksUsed = new HashSet<>();
             replicas.add(order.get(leader));
+            racksUsed.add(rackOf.get(order.get(leader)));
             for (int r = 1; r < replicationFactor; r++) {
-                int candidate = Math.floorMod(leader + shift + r - 1, n);
-                while (replicas.contains(order.get(candidate))) {
-                    candidate = (candidate + 1) % n;
-                }
-                replicas.add(order.get(candidate));
+                int follower = pickFollower(order, leader + shift, replicas, racksUsed, racks, rackOf);
+                replicas.add(follower);
+                racksUsed.add(rackOf.get(follower));
             }
             assignments.add(replicas);
         }
         return assignments;
+    }
+
+    /**
+     * The first broker from {@code from} on (round the ring) that is not a replica yet, in a rack not
+     * used yet while unused racks remain.
+     */
+    private static int pickFollower(
+            List<Integer> order,
+            int from,
+            List<Integer> replicas,
+            Set<String> racksUsed,
+            int racks,
+            Map<Integer, String> rackOf) {
+        int n = order.size();
+        boolean newRackWanted = racksUsed.size() < racks;
+        for (int k = 0; k < n; k++) {
+            int candidate = order.get(Math.floorMod(from + k, n));
+            if (!replicas.contains(candidate) && (!newRackWanted || !racksUsed.contains(rackOf.get(candidate)))) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("no broker left for a replica");
     }
 
     /** Broker ids ordered so that consecutive brokers are in different racks where possible. */

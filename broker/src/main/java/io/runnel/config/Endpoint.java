@@ -48,7 +48,17 @@ public record Endpoint(String listenerName, String host, int port) {
 
     /** Whether this endpoint binds every interface (and so names no host a client could reach). */
     public boolean isWildcard() {
-        return host.isEmpty() || host.equals("0.0.0.0") || host.equals("::");
+        if (host.isEmpty() || host.equals("0.0.0.0")) {
+            return true;
+        }
+        if (host.indexOf(':') < 0) {
+            return false; // a host name: never resolve it here
+        }
+        try {
+            return InetAddress.getByName(host).isAnyLocalAddress(); // IPv6 literal, any spelling of ::
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     /** This endpoint as clients should see it: a wildcard bind is advertised with the machine's name. */

@@ -50,7 +50,7 @@ public final class LogConfig {
                 "compression.gzip.level",
                 Type.INT,
                 -1,
-                between(-1, 9),
+                org.apache.kafka.common.record.CompressionType.GZIP.levelValidator(),
                 TopicConfig.COMPRESSION_GZIP_LEVEL_DOC);
         define(
                 TopicConfig.COMPRESSION_LZ4_LEVEL_CONFIG,

@@ -75,7 +75,7 @@ final class FrameDecoder {
                 sink.onInvalidSize(size);
                 return;
             }
-            if (pending.readableBytes() < 4 + size) {
+            if (pending.readableBytes() - 4 < size) {
                 break;
             }
             pending.skipBytes(4);
