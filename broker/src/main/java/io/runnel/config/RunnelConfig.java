@@ -54,4 +54,26 @@ public interface RunnelConfig {
     /** Requests a connection may have in flight before the broker stops reading from it. */
     @WithDefault("64")
     int maxInflightRequestsPerConnection();
+
+    /** The partition logs' background work. */
+    LogSettings log();
+
+    interface LogSettings {
+
+        /** How often segments are checked against retention.ms / retention.bytes ({@code log.retention.check.interval.ms}). */
+        @WithDefault("300000")
+        long retentionCheckIntervalMs();
+
+        /** How often logs are checked against their {@code flush.ms} ({@code log.flush.scheduler.interval.ms}). */
+        @WithDefault("1000")
+        long flushCheckIntervalMs();
+
+        /** How long an idle idempotent producer's state is kept ({@code producer.id.expiration.ms}). */
+        @WithDefault("86400000")
+        long producerIdExpirationMs();
+
+        /** How often compacted topics are cleaned ({@code log.cleaner.backoff.ms}, as a period). */
+        @WithDefault("15000")
+        long cleanerIntervalMs();
+    }
 }

@@ -127,4 +127,14 @@ public class MetadataStore {
         entity.value = value;
         return entity;
     }
+
+    /** Takes the next {@code size} producer ids for this broker; returns the first of them. */
+    @Transactional
+    public long allocateProducerIds(int size) {
+        Number next = (Number) em.createNativeQuery(
+                        "update producer_id_blocks set next_producer_id = next_producer_id + ?1 returning next_producer_id")
+                .setParameter(1, size)
+                .getSingleResult();
+        return next.longValue() - size;
+    }
 }

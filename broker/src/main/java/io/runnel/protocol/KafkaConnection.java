@@ -1,11 +1,12 @@
 package io.runnel.protocol;
 
-import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
 import io.runnel.api.ApiVersionsHandler;
 import io.runnel.api.RequestContext;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.NetSocketInternal;
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
@@ -37,7 +38,7 @@ final class KafkaConnection implements FrameDecoder.Sink {
     private final String connectionId;
     private final int maxInFlight;
     private final FrameDecoder decoder;
-    private final ResponseOrderer<ByteBuf> orderer;
+    private final ResponseOrderer<ResponseEncoder.ResponseFrame> orderer;
     private boolean closed;
     private boolean readPaused;
 
@@ -138,7 +139,7 @@ final class KafkaConnection implements FrameDecoder.Sink {
         if (closed) {
             return;
         }
-        ByteBuf frame = null;
+        ResponseEncoder.ResponseFrame frame = null;
         if (response != null) {
             try {
                 frame = ResponseEncoder.encode(
@@ -158,9 +159,13 @@ final class KafkaConnection implements FrameDecoder.Sink {
         orderer.complete(sequence, ResponseEncoder.encode(correlationId, ApiKeys.API_VERSIONS, (short) 0, body));
     }
 
-    private void write(ByteBuf frame) {
-        if (!closed) {
-            socket.write(Buffer.buffer(frame));
+    private void write(ResponseEncoder.ResponseFrame frame) {
+        for (Object part : frame.parts()) {
+            if (closed) {
+                ReferenceCountUtil.release(part);
+            } else {
+                ((NetSocketInternal) socket).writeMessage(part);
+            }
         }
     }
 
