@@ -76,4 +76,34 @@ public interface RunnelConfig {
         @WithDefault("15000")
         long cleanerIntervalMs();
     }
+
+    /** The group coordinator. */
+    GroupSettings group();
+
+    interface GroupSettings {
+
+        /** How long a new group's first rebalance waits for more members ({@code group.initial.rebalance.delay.ms}). */
+        @WithDefault("3000")
+        long initialRebalanceDelayMs();
+
+        /** The smallest session timeout a member may ask for ({@code group.min.session.timeout.ms}). */
+        @WithDefault("6000")
+        int minSessionTimeoutMs();
+
+        /** The largest session timeout a member may ask for ({@code group.max.session.timeout.ms}). */
+        @WithDefault("1800000")
+        int maxSessionTimeoutMs();
+
+        /** How long committed offsets of an empty group are kept ({@code offsets.retention.minutes}). */
+        @WithDefault("10080")
+        long offsetsRetentionMinutes();
+
+        /** How often expired offsets are removed ({@code offsets.retention.check.interval.ms}). */
+        @WithDefault("600000")
+        long offsetsRetentionCheckIntervalMs();
+
+        /** Largest metadata string of a committed offset ({@code offset.metadata.max.bytes}). */
+        @WithDefault("4096")
+        int offsetMetadataMaxBytes();
+    }
 }
