@@ -72,6 +72,7 @@ public class BrokerRegistration {
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        metadataThread.cancelScheduled();
         try {
             metadataThread
                     .submit(() -> {

@@ -25,6 +25,9 @@ public class MetadataThread {
         return thread;
     });
 
+    private final java.util.List<java.util.concurrent.ScheduledFuture<?>> scheduled =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
+
     public <T> CompletableFuture<T> submit(Callable<T> work) {
         CompletableFuture<T> result = new CompletableFuture<>();
         executor.execute(() -> {
@@ -39,7 +42,7 @@ public class MetadataThread {
 
     /** Runs a task periodically; a failing run is logged and the next one still happens. */
     public void schedule(String what, long periodMs, Runnable task) {
-        executor.scheduleWithFixedDelay(
+        scheduled.add(executor.scheduleWithFixedDelay(
                 () -> {
                     try {
                         task.run();
@@ -49,7 +52,12 @@ public class MetadataThread {
                 },
                 periodMs,
                 periodMs,
-                TimeUnit.MILLISECONDS);
+                TimeUnit.MILLISECONDS));
+    }
+
+    /** Stops periodic tasks (broker shutdown): nothing new reaches PostgreSQL from them. */
+    public void cancelScheduled() {
+        scheduled.forEach(f -> f.cancel(false));
     }
 
     @PreDestroy

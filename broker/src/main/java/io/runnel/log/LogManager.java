@@ -79,7 +79,11 @@ public class LogManager {
         Path marker = logsDir.resolve(CLEAN_SHUTDOWN_FILE);
         cleanShutdown = Files.exists(marker);
         Files.deleteIfExists(marker);
-        if (!cleanShutdown) {
+        boolean hasLogs;
+        try (Stream<Path> entries = Files.list(logsDir)) {
+            hasLogs = entries.findAny().isPresent();
+        }
+        if (!cleanShutdown && hasLogs) {
             LOG.infof("No clean shutdown marker in %s: validating what was written since the last flush", logsDir);
         }
         long start = System.nanoTime();

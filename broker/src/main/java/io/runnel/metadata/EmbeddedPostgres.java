@@ -51,6 +51,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
             var server = io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder()
                     .setDataDirectory(pgData)
                     .setCleanDataDirectory(false)
+                    // stopped by EmbeddedPostgresLifecycle once the broker is done with it, not by
+                    // a JVM hook racing the broker's own shutdown
+                    .setRegisterShutdownHook(false)
                     .setOverrideWorkingDirectory(
                             pgData.getParent().resolve("postgres-bin").toFile())
                     .setPGStartupWait(STARTUP_TIMEOUT)
