@@ -29,7 +29,7 @@ import org.apache.kafka.common.utils.CloseableIterator;
  * <p>Batches stay byte for byte as produced, compressed ones included; only with
  * {@code message.timestamp.type=LogAppendTime} is the batch's max timestamp rewritten in place (with
  * its CRC). Uncompressed batches are walked record by record without allocation; compressed ones are
- * trusted to their CRC, except on compacted topics, where they are decompressed to check for keys.
+ * decompressed (keys and values skipped) to check each record's offset delta, timestamp and key.
  */
 public final class BatchValidator {
 
@@ -37,6 +37,10 @@ public final class BatchValidator {
     private static final int RECORDS_OFFSET = 61;
 
     private static final int BASE_TIMESTAMP_OFFSET = 27;
+
+    /** Decompression buffers, reused per thread (event loops validate produce requests). */
+    private static final ThreadLocal<BufferSupplier> DECOMPRESSION_BUFFERS =
+            ThreadLocal.withInitial(BufferSupplier::create);
 
     private BatchValidator() {}
 
@@ -125,18 +129,27 @@ public final class BatchValidator {
             });
             return;
         }
-        if (checkTimestamps) {
-            checkTimestamp(baseTimestamp, nowMs, config);
-            checkTimestamp(batch.maxTimestamp(), nowMs, config);
-        }
-        if (config.compact()) {
-            try (CloseableIterator<Record> it = batch.skipKeyValueIterator(BufferSupplier.NO_CACHING)) {
-                while (it.hasNext()) {
-                    if (!it.next().hasKey()) {
-                        throw new InvalidRecordException("Compacted topic cannot accept message without key");
-                    }
+        // Compressed: decompress (skipping keys and values) to check each record, as Kafka does;
+        // the batch itself is stored as it came.
+        int index = 0;
+        try (CloseableIterator<Record> it = batch.skipKeyValueIterator(DECOMPRESSION_BUFFERS.get())) {
+            while (it.hasNext()) {
+                Record record = it.next();
+                if (record.offset() != index) {
+                    throw new InvalidRecordException(
+                            "Record " + index + " of a compressed batch has offset delta " + record.offset());
                 }
+                if (config.compact() && !record.hasKey()) {
+                    throw new InvalidRecordException("Compacted topic cannot accept message without key");
+                }
+                if (checkTimestamps) {
+                    checkTimestamp(record.timestamp(), nowMs, config);
+                }
+                index++;
             }
+        }
+        if (index != count) {
+            throw new InvalidRecordException("Compressed batch declares " + count + " records but holds " + index);
         }
     }
 

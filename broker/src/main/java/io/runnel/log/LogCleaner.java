@@ -107,8 +107,7 @@ final class LogCleaner {
             return 0;
         }
         ByteBuffer input = ByteBuffer.allocate(size);
-        segment.records().readInto(input, 0);
-        input.flip();
+        segment.records().readInto(input, 0); // leaves the buffer flipped, ready to read
         MemoryRecords.RecordFilter filter = new MemoryRecords.RecordFilter(nowMs, log.config().deleteRetentionMs) {
             @Override
             protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
@@ -137,11 +136,11 @@ final class LogCleaner {
         ByteBuffer output = ByteBuffer.allocate(size);
         MemoryRecords.FilterResult result =
                 MemoryRecords.readableRecords(input).filterTo(filter, output, BufferSupplier.NO_CACHING);
-        if (result.messagesRetained() == result.messagesRead() && result.bytesRetained() == size) {
-            return size; // nothing to remove
-        }
         ByteBuffer cleaned = result.outputBuffer();
         cleaned.flip();
+        if (cleaned.equals(input.rewind())) {
+            return size; // nothing removed, no delete horizon set: the segment stays as it is
+        }
         swapIn(log, segment, cleaned);
         return cleaned.remaining();
     }

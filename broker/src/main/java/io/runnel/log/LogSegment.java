@@ -50,8 +50,8 @@ final class LogSegment {
 
     /**
      * Opens an existing segment. With {@code trusted}, its index files are used when they are
-     * consistent; otherwise (or when they are missing) the indexes are rebuilt by reading batch
-     * headers. Call {@link #recover()} to validate the data itself.
+     * consistent, else rebuilt by reading batch headers. Without, nothing is read: the caller must
+     * {@link #recover()} it, which validates every batch and builds the indexes.
      */
     static LogSegment open(Path dir, long baseOffset, int indexIntervalBytes, boolean trusted) throws IOException {
         File file = logFile(dir, baseOffset).toFile();
@@ -78,30 +78,38 @@ final class LogSegment {
     }
 
     private void loadIndexes(boolean trusted) throws IOException {
-        if (trusted) {
-            OffsetIndex offsets = OffsetIndex.readFrom(offsetIndexFile(), baseOffset, records.sizeInBytes());
-            if (offsets != null) {
-                // The indexes hold only some batches: the last batch gives the end and max timestamp.
-                FileChannelRecordBatch last = null;
-                for (FileChannelRecordBatch batch : records.batchesFrom(offsets.lookup(Long.MAX_VALUE))) {
-                    last = batch;
+        if (!trusted) {
+            return;
+        }
+        OffsetIndex offsets = OffsetIndex.readFrom(offsetIndexFile(), baseOffset, records.sizeInBytes());
+        if (offsets != null) {
+            // The indexes hold only some batches: the batches after the last entry give the end,
+            // and the largest timestamp may be in any batch not indexed.
+            FileChannelRecordBatch last = null;
+            long unindexedMax = RecordBatch.NO_TIMESTAMP;
+            long unindexedMaxOffset = -1;
+            for (FileChannelRecordBatch batch : records.batchesFrom(offsets.lookup(Long.MAX_VALUE))) {
+                last = batch;
+                if (batch.maxTimestamp() > unindexedMax) {
+                    unindexedMax = batch.maxTimestamp();
+                    unindexedMaxOffset = batch.lastOffset();
                 }
-                long next = last == null ? baseOffset : last.nextOffset();
-                TimeIndex times = TimeIndex.readFrom(timeIndexFile(), baseOffset, next);
-                if (times != null) {
-                    offsetIndex = offsets;
-                    timeIndex = times;
-                    nextOffset = next;
-                    if (times.lastTimestamp() >= 0) {
-                        maxTimestamp = times.lastTimestamp();
-                        offsetOfMaxTimestamp = times.lookup(Long.MAX_VALUE);
-                    }
-                    if (last != null && last.maxTimestamp() > maxTimestamp) {
-                        maxTimestamp = last.maxTimestamp();
-                        offsetOfMaxTimestamp = last.lastOffset();
-                    }
-                    return;
+            }
+            long next = last == null ? baseOffset : last.nextOffset();
+            TimeIndex times = TimeIndex.readFrom(timeIndexFile(), baseOffset, next);
+            if (times != null) {
+                offsetIndex = offsets;
+                timeIndex = times;
+                nextOffset = next;
+                if (times.lastTimestamp() >= 0) {
+                    maxTimestamp = times.lastTimestamp();
+                    offsetOfMaxTimestamp = times.lookup(Long.MAX_VALUE);
                 }
+                if (unindexedMax > maxTimestamp) {
+                    maxTimestamp = unindexedMax;
+                    offsetOfMaxTimestamp = unindexedMaxOffset;
+                }
+                return;
             }
         }
         scanAndIndex();
@@ -242,11 +250,14 @@ final class LogSegment {
         Files.deleteIfExists(timeIndexFile());
     }
 
+    /**
+     * Closes and deletes the log file (renamed by {@link #markDeleted} or not). The index files
+     * are not touched: {@link #markDeleted} removed them, and by now a segment with the same base
+     * offset (a cleaned copy) may own those names.
+     */
     void deleteFiles() throws IOException {
         records.closeHandlers();
         records.deleteIfExists();
-        Files.deleteIfExists(offsetIndexFile());
-        Files.deleteIfExists(timeIndexFile());
     }
 
     long baseOffset() {

@@ -226,8 +226,14 @@ public final class PartitionLog {
         AppendResult result;
         lock.lock();
         try {
+            // Check every batch (each against the state including the batches before it) before
+            // stamping anything, so a refused append leaves the batches and the state untouched.
             ProducerStateManager.Append producerAppend = producers.begin();
+            long firstOffset = logEndOffset();
+            long next = firstOffset;
+            long maxTimestamp = RecordBatch.NO_TIMESTAMP;
             for (MutableRecordBatch batch : validated.batches()) {
+                long lastOffset = next + (batch.lastOffset() - batch.baseOffset());
                 if (batch.hasProducerId()) {
                     ProducerStateManager.BatchMetadata duplicate = producerAppend.check(
                             batch.producerId(), batch.producerEpoch(), batch.baseSequence(), batch.lastSequence());
@@ -240,24 +246,21 @@ public final class PartitionLog {
                                 0,
                                 true);
                     }
-                }
-            }
-            long firstOffset = logEndOffset();
-            long next = firstOffset;
-            long maxTimestamp = RecordBatch.NO_TIMESTAMP;
-            for (MutableRecordBatch batch : validated.batches()) {
-                long lastOffset = next + (int) (batch.lastOffset() - batch.baseOffset());
-                batch.setLastOffset(lastOffset);
-                batch.setPartitionLeaderEpoch(leaderEpoch);
-                maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp());
-                if (batch.hasProducerId()) {
                     producerAppend.record(
                             batch.producerId(),
                             batch.producerEpoch(),
                             new ProducerStateManager.BatchMetadata(
                                     batch.baseSequence(), batch.lastSequence(), next, lastOffset, nowMs));
                 }
+                maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp());
                 next = lastOffset + 1;
+            }
+            long stamp = firstOffset;
+            for (MutableRecordBatch batch : validated.batches()) {
+                long lastOffset = stamp + (batch.lastOffset() - batch.baseOffset());
+                batch.setLastOffset(lastOffset);
+                batch.setPartitionLeaderEpoch(leaderEpoch);
+                stamp = lastOffset + 1;
             }
             maybeRoll(records.sizeInBytes(), next - 1, nowMs);
             try {
@@ -449,7 +452,8 @@ public final class PartitionLog {
             if (cfg.retentionMs >= 0) {
                 while (true) {
                     LogSegment oldest = segments.firstEntry().getValue();
-                    if (oldest.size() == 0 || nowMs - oldest.retentionTimestamp() <= cfg.retentionMs) {
+                    if ((oldest == active && oldest.size() == 0)
+                            || nowMs - oldest.retentionTimestamp() <= cfg.retentionMs) {
                         break;
                     }
                     if (oldest == active) {
@@ -494,7 +498,7 @@ public final class PartitionLog {
     private void removeSegmentsBelowStart(long nowMs) {
         while (true) {
             LogSegment oldest = segments.firstEntry().getValue();
-            if (oldest.nextOffset() > logStartOffset || oldest.size() == 0) {
+            if (oldest.nextOffset() > logStartOffset || (oldest == active && oldest.size() == 0)) {
                 return;
             }
             if (oldest == active) {

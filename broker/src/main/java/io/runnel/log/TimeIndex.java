@@ -111,7 +111,7 @@ final class TimeIndex {
         while (buffer.hasRemaining()) {
             long timestamp = buffer.getLong();
             int relative = buffer.getInt();
-            if (baseOffset + relative >= nextOffset) {
+            if (relative < 0 || baseOffset + relative >= nextOffset) {
                 return null;
             }
             int before = index.entries;
