@@ -37,12 +37,6 @@ class LogCleanerTest {
     /** After the records are written and the active segment rolled: when the cleaner runs. */
     private static final long CLEAN_AT = T + 3 * HOUR;
 
-    /** Why most compaction tests are disabled until LogCleaner is fixed. */
-    private static final String EMPTIES_SEGMENTS = "bug: LogCleaner.cleanSegment calls input.flip() after"
-            + " FileRecords.readInto, which already flips the buffer; the input is then empty, filterTo keeps"
-            + " nothing, and every sealed segment with data is swapped for an empty file (compaction deletes all"
-            + " records of sealed segments). Fix: remove the second flip";
-
     private static final TopicPartition TP = new TopicPartition("compacted", 0);
     private static final Uuid TOPIC_ID = Uuid.randomUuid();
     private static final PartitionLog.SegmentDeleter DELETE_NOW = (segment, delayMs) -> {
