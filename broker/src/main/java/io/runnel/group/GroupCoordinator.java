@@ -251,7 +251,6 @@ public class GroupCoordinator {
             return addMemberAndRebalance(group, r, newId, now);
         }
         GroupMember replacement = old.replacedBy(newId, r.clientId(), r.clientHost());
-        boolean sameProtocols = old.sameProtocols(r.protocols());
         update(replacement, r);
         failWaiting(old, Errors.FENCED_INSTANCE_ID);
         boolean wasLeader = oldId.equals(group.leaderId);
@@ -263,7 +262,9 @@ public class GroupCoordinator {
         }
         replacement.sessionDeadlineMs = now + replacement.sessionTimeoutMs;
         LOG.infof("Static member %s of group %s is back as %s", r.groupInstanceId(), group.groupId, newId);
-        if (group.is(GroupState.STABLE) && sameProtocols) {
+        // As in Kafka, a returning static member triggers no rebalance unless it changes which
+        // protocol the group would select (its subscription bytes may differ: owned partitions).
+        if (group.is(GroupState.STABLE) && java.util.Objects.equals(group.selectProtocol(), group.protocolName)) {
             persist(group);
             // Same generation, same assignment: no rebalance. A leader is told to skip assignment (v9+).
             return CompletableFuture.completedFuture(currentGeneration(group, replacement, true));
