@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource;
 import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
@@ -44,8 +45,11 @@ public class ConfigDescriber {
         List<DescribedConfig> result = new ArrayList<>();
         for (LogConfig.Definition definition : LogConfig.definitions().values()) {
             String name = definition.key().name;
-            String defaultValue = LogConfig.defaultValue(name);
-            Synonym brokerDefault = new Synonym(definition.brokerSynonym(), defaultValue, ConfigSource.DEFAULT_CONFIG);
+            Optional<String> brokerValue = LogConfig.brokerDefault(name);
+            String defaultValue = brokerValue.orElseGet(() -> LogConfig.defaultValue(name));
+            ConfigSource defaultSource =
+                    brokerValue.isPresent() ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+            Synonym brokerDefault = new Synonym(definition.brokerSynonym(), defaultValue, defaultSource);
             String override = topic.configs().get(name);
             ConfigType type = type(definition.key().type);
             if (override != null) {
@@ -61,7 +65,7 @@ public class ConfigDescriber {
                 result.add(new DescribedConfig(
                         name,
                         defaultValue,
-                        ConfigSource.DEFAULT_CONFIG,
+                        defaultSource,
                         false,
                         type,
                         definition.key().documentation,
@@ -79,7 +83,7 @@ public class ConfigDescriber {
         values.put("broker.rack", config.rack().orElse(null));
         values.put("listeners", String.join(",", config.listeners()));
         values.put("advertised.listeners", registration.advertisedListeners());
-        values.put("log.dirs", config.dataDir().toAbsolutePath().resolve("log").toString());
+        values.put("log.dirs", config.dataDir().toAbsolutePath().resolve("logs").toString());
         values.put("auto.create.topics.enable", String.valueOf(config.autoCreateTopics()));
         values.put("num.partitions", String.valueOf(config.numPartitions()));
         values.put("default.replication.factor", String.valueOf(config.defaultReplicationFactor()));
@@ -94,16 +98,19 @@ public class ConfigDescriber {
                 null,
                 List.of(new Synonym(name, value, ConfigSource.STATIC_BROKER_CONFIG)))));
         for (LogConfig.Definition definition : LogConfig.definitions().values()) {
-            String value = LogConfig.defaultValue(definition.key().name);
+            Optional<String> brokerValue = LogConfig.brokerDefault(definition.key().name);
+            String value = brokerValue.orElseGet(() -> LogConfig.defaultValue(definition.key().name));
+            ConfigSource source =
+                    brokerValue.isPresent() ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
             String name = definition.brokerSynonym();
             result.add(new DescribedConfig(
                     name,
                     value,
-                    ConfigSource.DEFAULT_CONFIG,
+                    source,
                     true,
                     type(definition.key().type),
                     definition.key().documentation,
-                    List.of(new Synonym(name, value, ConfigSource.DEFAULT_CONFIG))));
+                    List.of(new Synonym(name, value, source))));
         }
         return result;
     }

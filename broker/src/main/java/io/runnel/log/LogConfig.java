@@ -235,10 +235,37 @@ public final class LogConfig {
         return Optional.ofNullable(DEFINITIONS.get(name));
     }
 
-    /** The default of a config as a string, as DescribeConfigs shows it. */
+    /** Kafka's default of a config as a string, as DescribeConfigs shows it. */
     public static String defaultValue(String name) {
         ConfigDef.ConfigKey key = DEFINITIONS.get(name).key();
         return key.defaultValue == null ? null : ConfigDef.convertToString(key.defaultValue, key.type);
+    }
+
+    /** Topic config name to the value this broker's config sets as its default (see {@link #setBrokerDefaults}). */
+    private static volatile Map<String, String> brokerDefaults = Map.of();
+
+    /**
+     * Sets this broker's defaults for topic configs, by topic config name: what Kafka's broker
+     * configs ({@code log.retention.ms}, {@code log.flush.interval.messages}, ...) set. Called once
+     * at start-up, before any topic config is parsed.
+     *
+     * @throws ConfigException for an invalid value, naming the broker config
+     */
+    public static void setBrokerDefaults(Map<String, String> defaults) {
+        for (Map.Entry<String, String> entry : defaults.entrySet()) {
+            try {
+                DEF.parse(Map.of(entry.getKey(), entry.getValue()));
+            } catch (ConfigException e) {
+                throw new ConfigException("Invalid value " + entry.getValue() + " for broker config "
+                        + DEFINITIONS.get(entry.getKey()).brokerSynonym() + ": " + e.getMessage());
+            }
+        }
+        brokerDefaults = Map.copyOf(defaults);
+    }
+
+    /** The broker's own default of a topic config, when its config sets one. */
+    public static Optional<String> brokerDefault(String name) {
+        return Optional.ofNullable(brokerDefaults.get(name));
     }
 
     /**
@@ -288,7 +315,9 @@ public final class LogConfig {
 
     /** The effective config of a topic with these overrides over the defaults. */
     public LogConfig(Map<String, String> overrides) {
-        this.values = DEF.parse(new HashMap<>(overrides));
+        Map<String, String> effective = new HashMap<>(brokerDefaults);
+        effective.putAll(overrides);
+        this.values = DEF.parse(effective);
         this.cleanupPolicy = list(TopicConfig.CLEANUP_POLICY_CONFIG);
         this.retentionMs = (Long) values.get(TopicConfig.RETENTION_MS_CONFIG);
         this.retentionBytes = (Long) values.get(TopicConfig.RETENTION_BYTES_CONFIG);
