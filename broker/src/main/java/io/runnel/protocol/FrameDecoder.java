@@ -9,6 +9,9 @@ import java.nio.ByteBuffer;
  * many bytes. Holds only the bytes received so far (never allocates a frame's declared size up
  * front), and refuses sizes outside {@code [0, maxFrameBytes]}.
  *
+ * <p>A frame may share memory with the buffer it came in: callers feed buffers they own and never
+ * reuse (Vert.x hands each read over as a fresh heap buffer).
+ *
  * <p>Not thread-safe: owned by one connection's event loop.
  */
 final class FrameDecoder {
@@ -35,12 +38,49 @@ final class FrameDecoder {
         this.sink = sink;
     }
 
+    /**
+     * Takes the bytes of one read. Frames wholly inside a heap buffer that nothing else is pending
+     * before are handed out as slices of it, without a copy (Vert.x hands each read over as a heap
+     * buffer of its own); a frame spread over several reads is gathered in a buffer of ours first.
+     */
     void feed(ByteBuf bytes) {
         if (failed) {
             return;
         }
-        pending.writeBytes(bytes);
-        drain();
+        if (pending.isReadable() || draining || !bytes.hasArray()) {
+            pending.writeBytes(bytes);
+            drain();
+            return;
+        }
+        draining = true;
+        try {
+            while (!failed && sink.acceptingFrames() && bytes.readableBytes() >= 4) {
+                int size = bytes.getInt(bytes.readerIndex());
+                if (size < 0 || size > maxFrameBytes) {
+                    fail(size);
+                    return;
+                }
+                if (bytes.readableBytes() - 4 < size) {
+                    break;
+                }
+                bytes.skipBytes(4);
+                ByteBuffer frame = bytes.nioBuffer(bytes.readerIndex(), size);
+                bytes.skipBytes(size);
+                sink.onFrame(frame);
+            }
+        } finally {
+            draining = false;
+        }
+        if (!failed && bytes.isReadable()) {
+            pending.writeBytes(bytes);
+        }
+    }
+
+    private void fail(int size) {
+        failed = true;
+        pending.clear();
+        pending.capacity(0);
+        sink.onInvalidSize(size);
     }
 
     /** Hands out frames held back while the sink was not accepting. */
@@ -69,10 +109,7 @@ final class FrameDecoder {
         while (!failed && sink.acceptingFrames() && pending.readableBytes() >= 4) {
             int size = pending.getInt(pending.readerIndex());
             if (size < 0 || size > maxFrameBytes) {
-                failed = true;
-                pending.clear();
-                pending.capacity(0);
-                sink.onInvalidSize(size);
+                fail(size);
                 return;
             }
             if (pending.readableBytes() - 4 < size) {

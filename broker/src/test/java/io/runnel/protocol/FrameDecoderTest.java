@@ -109,7 +109,7 @@ class FrameDecoderTest {
     }
 
     @Test
-    void handedOutFrameIsACopyIndependentOfTheInputBuffer() {
+    void frameWhollyInOneHeapReadIsASliceOfItWithoutACopy() {
         List<ByteBuffer> received = new ArrayList<>();
         FrameDecoder decoder = new FrameDecoder(1024, new RecordingSink() {
             @Override
@@ -120,7 +120,30 @@ class FrameDecoderTest {
         byte[] input = frame("data");
 
         decoder.feed(buf(input));
-        Arrays.fill(input, (byte) 'x');
+
+        ByteBuffer frame = received.getFirst();
+        assertThat(frame.hasArray()).isTrue();
+        assertThat(frame.array()).isSameAs(input);
+        assertThat(frame.remaining()).isEqualTo(4);
+    }
+
+    @Test
+    void frameGatheredFromSeveralReadsIsIndependentOfTheInputBuffers() {
+        List<ByteBuffer> received = new ArrayList<>();
+        FrameDecoder decoder = new FrameDecoder(1024, new RecordingSink() {
+            @Override
+            public void onFrame(ByteBuffer frame) {
+                received.add(frame);
+            }
+        });
+        byte[] whole = frame("data");
+        byte[] first = Arrays.copyOfRange(whole, 0, 6);
+        byte[] second = Arrays.copyOfRange(whole, 6, whole.length);
+
+        decoder.feed(buf(first));
+        decoder.feed(buf(second));
+        Arrays.fill(first, (byte) 'x');
+        Arrays.fill(second, (byte) 'x');
 
         byte[] got = new byte[received.getFirst().remaining()];
         received.getFirst().duplicate().get(got);
