@@ -509,6 +509,9 @@ def make_config(args):
     cfg.scale_rate = env_int("BENCH_SCALE_RATE", 1_000 if args.quick else 2_000)
     cfg.scale_rounds = env_int("BENCH_SCALE_ROUNDS", 1)
     cfg.scale_warmup = env_int("BENCH_SCALE_WARMUP", cfg.scale_rate * 2)
+    cfg.commit_clients = env_int("BENCH_COMMIT_CLIENTS", 4)
+    cfg.commit_partitions = env_int("BENCH_COMMIT_PARTITIONS", 10)
+    cfg.commit_seconds = env_int("BENCH_COMMIT_SECONDS", 10 if args.quick else 20)
     cfg.only = [w for w in env_str("BENCH_ONLY", "").split(",") if w]
     cfg.stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     cfg.logs = os.path.join(TARGET, "logs", cfg.stamp)
@@ -822,6 +825,66 @@ def scale_round(cfg, cls, partitions, round_no):
     return r
 
 
+def commits_round(cfg, cls, round_no):
+    """Offset commits per second (OffsetCommitBench): simple commits made durable by the broker."""
+    name = cls.name
+    run_dir = os.path.join(cfg.runs, "%s-commits-r%d" % (name, round_no))
+    shutil.rmtree(run_dir, ignore_errors=True)
+    log_path = os.path.join(cfg.logs, "%s-commits-r%d.log" % (name, round_no))
+    b = cls(cfg, run_dir, log_path)
+    r = {}
+    try:
+        b.prepare()
+        log("%s commits round %d: starting (log %s)" % (name, round_no, os.path.relpath(log_path, ROOT)))
+        b.start()
+        run_tool(java_tool(cfg, "io.runnel.bench.Probe", "warmup", b.bootstrap, "bench-warmup"),
+                 os.path.join(cfg.logs, "%s-commits-r%d-warmup.out" % (name, round_no)), 300)
+        cpu0, tree0 = b.cpu_jvm(), b.cpu_tree()
+        out_path = os.path.join(cfg.logs, "%s-commits-r%d.out" % (name, round_no))
+        off = b.log_offset()
+        rc, out = run_tool(java_tool(cfg, "io.runnel.bench.OffsetCommitBench", b.bootstrap, "commits",
+                                     cfg.commit_clients, cfg.commit_partitions, cfg.commit_seconds),
+                           out_path, cfg.commit_seconds + 300)
+        d = kv(out)
+        if rc != 0 or "commit_requests_per_s" not in d:
+            r["commits"] = Failure("OffsetCommitBench: exit %s\n%s\n--- %s broker log (WARN/ERROR) ---\n%s" % (
+                rc, error_excerpt(out), name, b.log_problems_since(off) or "(none)"))
+            log("%s commits round %d: FAILED: %s" % (name, round_no, r["commits"].msg.splitlines()[0]))
+        else:
+            for k in ("commit_requests_per_s", "committed_offsets_per_s", "commit_latency_p50_us",
+                      "commit_latency_p99_us", "commit_latency_p999_us", "commit_failures"):
+                if k in d:
+                    r[k] = float(d[k])
+            r["cpu_s"] = b.cpu_jvm() - cpu0
+            r["cpu_tree_s"] = b.cpu_tree() - tree0
+            log("%s commits round %d: %.0f commit requests/s (%.0f offsets/s), p99 %s us" % (
+                name, round_no, r["commit_requests_per_s"], r["committed_offsets_per_s"],
+                d.get("commit_latency_p99_us")))
+    except Exception as e:  # noqa: BLE001
+        traceback.print_exc()
+        r["round"] = Failure("%s commits round %d aborted: %s\n--- last broker log lines ---\n%s"
+                             % (name, round_no, e, tail(log_path, 15)))
+        log(r["round"].msg)
+    finally:
+        b.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return r
+
+
+def commits_tables(cfg, cresults):
+    return table([
+        ("OffsetCommit requests per second (each commitSync, %d partitions)" % cfg.commit_partitions,
+         "commit_requests_per_s", HI),
+        ("Committed offsets per second", "committed_offsets_per_s", HI),
+        ("Commit latency p50 (µs)", "commit_latency_p50_us", LO),
+        ("Commit latency p99 (µs)", "commit_latency_p99_us", LO),
+        ("Commit latency p99.9 (µs)", "commit_latency_p999_us", LO),
+        ("Failed commits", "commit_failures", LO),
+        ("Broker CPU during the run (s, JVM)", "cpu_s", LO),
+        ("Broker CPU incl. child processes (s; Runnel: + embedded PostgreSQL)", "cpu_tree_s", LO),
+    ], cresults["kafka"], cresults["runnel"])
+
+
 # ------------------------------------------------------------------------------------ report
 
 
@@ -1071,6 +1134,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small record counts, 1 round: validates the harness")
     ap.add_argument("--scale", action="store_true", help="run the partition scale series instead")
+    ap.add_argument("--commits", action="store_true",
+                    help="offset commits per second instead (OffsetCommitBench; env BENCH_COMMIT_CLIENTS, "
+                         "BENCH_COMMIT_PARTITIONS, BENCH_COMMIT_SECONDS)")
     ap.add_argument("--rounds", type=int, help="rounds per broker (default 3, quick 1; env BENCH_ROUNDS)")
     ap.add_argument("--no-readme", action="store_true", help="do not update bench/README.md")
     args = ap.parse_args()
@@ -1095,12 +1161,22 @@ def main():
     write_support_files(cfg)
     os.makedirs(RESULTS, exist_ok=True)
     date = datetime.date.today().isoformat()
-    suffix = ("-scale" if cfg.scale else "") + ("-quick" if cfg.quick else "")
+    suffix = ("-commits" if args.commits else "-scale" if cfg.scale else "") + ("-quick" if cfg.quick else "")
     md_path = os.path.join(RESULTS, "%s%s.md" % (date, suffix))
     log("logs in %s" % os.path.relpath(cfg.logs, ROOT))
     t_start = time.time()
     try:
-        if not cfg.scale:
+        if args.commits:
+            cresults = {"kafka": [], "runnel": []}
+            for rnd in range(1, cfg.rounds + 1):
+                for cls in (KafkaBroker, RunnelBroker):
+                    cresults[cls.name].append(commits_round(cfg, cls, rnd))
+            tables = commits_tables(cfg, cresults)
+            fails = failures_section([("Kafka", cresults["kafka"]), ("Runnel", cresults["runnel"])])
+            raw = cresults
+            title = "Runnel vs Apache Kafka 4.1.1, offset commits — %s%s" % (date, " (QUICK MODE)" if cfg.quick else "")
+            how = "`bench/run.sh --commits%s`" % (" --quick" if cfg.quick else "")
+        elif not cfg.scale:
             results = {"kafka": [], "runnel": []}
             for rnd in range(1, cfg.rounds + 1):
                 for cls in (KafkaBroker, RunnelBroker):
@@ -1158,7 +1234,7 @@ def main():
                                                                    title.split(" — ", 1)[-1]) +
                 "#### Machine\n\n" + machine_info(cfg) + "\n\n" + tables.replace("### ", "#### ") +
                 "\n\nFailures: " + ("none." if fails == "None." else "see the results file."))
-        update_readme("SCALE RESULTS" if cfg.scale else "RESULTS", body)
+        update_readme("COMMIT RESULTS" if args.commits else "SCALE RESULTS" if cfg.scale else "RESULTS", body)
     print(doc)
 
 

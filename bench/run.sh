@@ -4,6 +4,7 @@
 #   bench/run.sh            # full run: 3 alternating rounds per broker (~30-40 min on 2 cores)
 #   bench/run.sh --quick    # 1 small round: checks that the harness works end to end
 #   bench/run.sh --scale    # partition scale series (10 / 1,000 / 10,000 partitions)
+#   bench/run.sh --commits  # offset commits per second (OffsetCommitBench)
 #
 # Environment knobs (see bench/README.md): BENCH_RECORDS, BENCH_ROUNDS, BENCH_E2E_MESSAGES,
 # BENCH_SCALE_PARTITIONS, BENCH_SCALE_RECORDS, BENCH_SCALE_RATE, BENCH_BROKER_JVM_OPTS, ...
