@@ -200,7 +200,9 @@ public final class PartitionLog {
         }
         for (LogSegment segment : segments.tailMap(segments.floorKey(Math.max(snapshotOffset, segments.firstKey())))
                 .values()) {
-            for (FileChannelRecordBatch batch : segment.records().batches()) {
+            // Only the batches at or after the snapshot: start from its position, not the segment's start.
+            int from = snapshotOffset > segment.baseOffset() ? segment.positionOf(snapshotOffset) : 0;
+            for (FileChannelRecordBatch batch : segment.records().batchesFrom(from)) {
                 if (batch.lastOffset() >= snapshotOffset && batch.hasProducerId()) {
                     producers.replay(
                             batch.producerId(),
