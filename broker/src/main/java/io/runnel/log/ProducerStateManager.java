@@ -2,11 +2,8 @@ package io.runnel.log;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -196,17 +193,7 @@ final class ProducerStateManager {
     }
 
     static void writeSnapshot(Path dir, byte[] snapshot) throws IOException {
-        Path file = dir.resolve(SNAPSHOT_FILE);
-        Path temp = dir.resolve(SNAPSHOT_FILE + ".tmp");
-        try (FileChannel channel = FileChannel.open(
-                temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buffer = ByteBuffer.wrap(snapshot);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            channel.force(true);
-        }
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFile.write(dir.resolve(SNAPSHOT_FILE), ByteBuffer.wrap(snapshot));
     }
 
     /**
