@@ -24,6 +24,10 @@ public final class EmbeddedPostgres implements AutoCloseable {
 
     private static volatile EmbeddedPostgres running;
 
+    /** Where the PostgreSQL binaries are unpacked, shared by all brokers of this machine and user. */
+    private static final Path BINARIES =
+            Path.of(System.getProperty("java.io.tmpdir"), "runnel-postgres-bin-" + System.getProperty("user.name"));
+
     private final io.zonky.test.db.postgres.embedded.EmbeddedPostgres server;
 
     private EmbeddedPostgres(io.zonky.test.db.postgres.embedded.EmbeddedPostgres server) {
@@ -54,8 +58,9 @@ public final class EmbeddedPostgres implements AutoCloseable {
                     // stopped by EmbeddedPostgresLifecycle once the broker is done with it, not by
                     // a JVM hook racing the broker's own shutdown
                     .setRegisterShutdownHook(false)
-                    .setOverrideWorkingDirectory(
-                            pgData.getParent().resolve("postgres-bin").toFile())
+                    // The binaries are extracted once per machine and shared by every data directory
+                    // (extracting the .txz costs ~1.5 s of a cold start); the data stays in pgData.
+                    .setOverrideWorkingDirectory(BINARIES.toFile())
                     .setPGStartupWait(STARTUP_TIMEOUT)
                     // Acknowledged metadata changes must survive a crash of the machine, not just the process.
                     .setServerConfig("synchronous_commit", "on")
