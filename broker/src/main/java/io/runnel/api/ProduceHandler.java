@@ -90,7 +90,7 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
                     continue;
                 }
                 try {
-                    AppendResult result = append(target, (MemoryRecords) partitionData.records(), acks, topic, now);
+                    AppendResult result = append(target, (MemoryRecords) partitionData.records(), acks, now);
                     partitionResponse
                             .setBaseOffset(result.firstOffset())
                             .setLogAppendTimeMs(result.logAppendTime())
@@ -116,7 +116,7 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
                 .thenApply(done -> (ApiMessage) response);
     }
 
-    private AppendResult append(LeaderLookup target, MemoryRecords records, short acks, TopicImage topic, long now) {
+    private AppendResult append(LeaderLookup target, MemoryRecords records, short acks, long now) {
         PartitionLog log = target.log();
         if (acks == -1 && target.state().isr().size() < log.config().minInsyncReplicas) {
             throw new NotEnoughReplicasException("The in-sync replicas of " + log.topicPartition() + " ("

@@ -65,15 +65,15 @@ final class GroupMember {
     }
 
     boolean sameProtocols(Map<String, byte[]> other) {
-        if (!protocols.keySet().equals(other.keySet())) {
-            return false;
+        if (!List.copyOf(protocols.keySet()).equals(List.copyOf(other.keySet()))) {
+            return false; // names and order of preference
         }
         for (Map.Entry<String, byte[]> entry : protocols.entrySet()) {
             if (!java.util.Arrays.equals(entry.getValue(), other.get(entry.getKey()))) {
                 return false;
             }
         }
-        return List.copyOf(protocols.keySet()).equals(List.copyOf(other.keySet()));
+        return true;
     }
 
     /** Whether the member is waiting on the coordinator, so its session cannot expire meanwhile. */

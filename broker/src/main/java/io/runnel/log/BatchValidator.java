@@ -93,8 +93,6 @@ public final class BatchValidator {
                 recordCount += count;
                 position += size;
             }
-        } catch (CorruptRecordException e) {
-            throw e;
         } catch (ApiException e) {
             throw e;
         } catch (KafkaException e) {

@@ -14,7 +14,6 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -165,7 +164,7 @@ public class LogManager {
             Uuid onDisk = topicIdOnDisk(dir);
             if (onDisk != null && !onDisk.equals(topic.topicId())) {
                 LOG.infof("Removing %s: it belongs to an earlier topic %s (id %s)", dir, topic.name(), onDisk);
-                deleteDirectory(dir);
+                PartitionLog.deleteDirectory(dir);
             }
             PartitionLog log = PartitionLog.open(
                     dir,
@@ -194,7 +193,7 @@ public class LogManager {
                     Uuid id = topicIdOnDisk(dir);
                     if (id == null || image.topic(id) == null) {
                         LOG.infof("Removing %s: its topic no longer exists", dir);
-                        deleteDirectory(dir);
+                        PartitionLog.deleteDirectory(dir);
                     }
                 }
             }
@@ -216,16 +215,6 @@ public class LogManager {
             LOG.warnf("Unreadable %s: %s", file, e);
         }
         return null;
-    }
-
-    private static void deleteDirectory(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.sorted(Comparator.reverseOrder())
-                    .forEach(path -> path.toFile().delete());
-        }
     }
 
     private void deleteLater(LogSegment segment, long delayMs) {

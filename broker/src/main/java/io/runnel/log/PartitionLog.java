@@ -589,16 +589,24 @@ public final class PartitionLog {
                 segment.deleteFiles();
             }
             segments.clear();
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder())
-                        .forEach(path -> path.toFile().delete());
-            }
+            deleteDirectory(dir);
         } finally {
             lock.unlock();
         }
     }
 
     // ---- small things
+
+    /** Removes a partition directory and everything in it. */
+    static void deleteDirectory(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(path -> path.toFile().delete());
+        }
+    }
 
     private long readLong(String file, long orElse) {
         try {

@@ -54,25 +54,40 @@ final class FrameDecoder {
         }
         draining = true;
         try {
-            while (!failed && sink.acceptingFrames() && bytes.readableBytes() >= 4) {
-                int size = bytes.getInt(bytes.readerIndex());
-                if (size < 0 || size > maxFrameBytes) {
-                    fail(size);
-                    return;
-                }
-                if (bytes.readableBytes() - 4 < size) {
-                    break;
-                }
-                bytes.skipBytes(4);
-                ByteBuffer frame = bytes.nioBuffer(bytes.readerIndex(), size);
-                bytes.skipBytes(size);
-                sink.onFrame(frame);
-            }
+            handOutFrames(bytes, true);
         } finally {
             draining = false;
         }
         if (!failed && bytes.isReadable()) {
             pending.writeBytes(bytes);
+        }
+    }
+
+    /**
+     * Hands out every whole frame in {@code from} while the sink accepts them: as slices of it when
+     * {@code slice} (the buffer is a read of our own), else as copies (our reused pending buffer).
+     */
+    private void handOutFrames(ByteBuf from, boolean slice) {
+        while (!failed && sink.acceptingFrames() && from.readableBytes() >= 4) {
+            int size = from.getInt(from.readerIndex());
+            if (size < 0 || size > maxFrameBytes) {
+                fail(size);
+                return;
+            }
+            if (from.readableBytes() - 4 < size) {
+                return;
+            }
+            from.skipBytes(4);
+            ByteBuffer frame;
+            if (slice) {
+                frame = from.nioBuffer(from.readerIndex(), size);
+                from.skipBytes(size);
+            } else {
+                frame = ByteBuffer.allocate(size);
+                from.readBytes(frame);
+                frame.flip();
+            }
+            sink.onFrame(frame);
         }
     }
 
@@ -106,21 +121,7 @@ final class FrameDecoder {
     }
 
     private void drainFrames() {
-        while (!failed && sink.acceptingFrames() && pending.readableBytes() >= 4) {
-            int size = pending.getInt(pending.readerIndex());
-            if (size < 0 || size > maxFrameBytes) {
-                fail(size);
-                return;
-            }
-            if (pending.readableBytes() - 4 < size) {
-                break;
-            }
-            pending.skipBytes(4);
-            ByteBuffer frame = ByteBuffer.allocate(size);
-            pending.readBytes(frame);
-            frame.flip();
-            sink.onFrame(frame);
-        }
+        handOutFrames(pending, false);
         if (pending.readableBytes() == 0) {
             pending.clear();
             if (pending.capacity() > 64 * 1024) {
