@@ -10,9 +10,9 @@ import org.apache.kafka.common.protocol.Errors;
  * Finds the log a produce, fetch or list-offsets request addresses on this broker, or the error Kafka
  * answers with: an unknown topic or partition, or NOT_LEADER_OR_FOLLOWER when another broker leads it.
  */
-record LeaderLookup(PartitionState state, PartitionLog log, Errors error) {
+public record LeaderLookup(PartitionState state, PartitionLog log, Errors error) {
 
-    static LeaderLookup of(TopicImage topic, int partition, int nodeId, LogManager logs, Errors unknownTopic) {
+    public static LeaderLookup of(TopicImage topic, int partition, int nodeId, LogManager logs, Errors unknownTopic) {
         if (topic == null) {
             return new LeaderLookup(null, null, unknownTopic);
         }

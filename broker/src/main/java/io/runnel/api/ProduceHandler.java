@@ -90,7 +90,7 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
                     continue;
                 }
                 try {
-                    AppendResult result = append(target, (MemoryRecords) partitionData.records(), acks, now);
+                    AppendResult result = appendAsLeader(target, (MemoryRecords) partitionData.records(), acks, now);
                     partitionResponse
                             .setBaseOffset(result.firstOffset())
                             .setLogAppendTimeMs(result.logAppendTime())
@@ -116,7 +116,12 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
                 .thenApply(done -> (ApiMessage) response);
     }
 
-    private AppendResult append(LeaderLookup target, MemoryRecords records, short acks, long now) {
+    /**
+     * Appends to a partition this broker leads: min.insync.replicas for acks=all, batch validation,
+     * idempotence checks, and the high watermark where there are no followers. Also used by the
+     * connector runtime's source tasks, which write to local leaders directly.
+     */
+    public static AppendResult appendAsLeader(LeaderLookup target, MemoryRecords records, short acks, long now) {
         PartitionLog log = target.log();
         if (acks == -1 && target.state().isr().size() < log.config().minInsyncReplicas) {
             throw new NotEnoughReplicasException("The in-sync replicas of " + log.topicPartition() + " ("

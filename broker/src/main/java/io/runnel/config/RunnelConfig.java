@@ -106,4 +106,44 @@ public interface RunnelConfig {
         @WithDefault("4096")
         int offsetMetadataMaxBytes();
     }
+
+    /** The connector runtime. */
+    ConnectSettings connect();
+
+    interface ConnectSettings {
+
+        /** Run connectors on this broker (the REST API answers either way). */
+        @WithDefault("true")
+        boolean enabled();
+
+        /**
+         * A directory of connector plugins: each jar, or each sub-directory of jars, gets its own
+         * class loader (Kafka Connect's {@code plugin.path}). JVM mode only.
+         */
+        Optional<Path> pluginPath();
+
+        /** How often tasks commit offsets ({@code offset.flush.interval.ms}). */
+        @WithDefault("60000")
+        long offsetFlushIntervalMs();
+
+        /** How often the broker reconciles the connectors and tasks it runs with PostgreSQL. */
+        @WithDefault("1000")
+        long syncIntervalMs();
+
+        /** How long a stopping task may take before its thread is abandoned ({@code task.shutdown.graceful.timeout.ms}). */
+        @WithDefault("5000")
+        long taskShutdownTimeoutMs();
+
+        /** Converter for keys when a connector names none ({@code key.converter}). */
+        @WithDefault("org.apache.kafka.connect.json.JsonConverter")
+        String keyConverter();
+
+        /** Converter for values when a connector names none ({@code value.converter}). */
+        @WithDefault("org.apache.kafka.connect.json.JsonConverter")
+        String valueConverter();
+
+        /** Converter for headers when a connector names none ({@code header.converter}). */
+        @WithDefault("org.apache.kafka.connect.storage.SimpleHeaderConverter")
+        String headerConverter();
+    }
 }

@@ -95,7 +95,9 @@ public final class BrokerProcess implements AutoCloseable {
                             throw new IllegalStateException(
                                     name + " exited with " + process.exitValue() + ":\n" + tail(log));
                         }
-                        return Files.readString(log).contains("Kafka protocol listening") && accepts(kafkaPort);
+                        return Files.readString(log).contains("Kafka protocol listening")
+                                && accepts(kafkaPort)
+                                && accepts(httpPort);
                     });
         } catch (ConditionTimeoutException e) {
             throw new IllegalStateException(name + " did not start within " + START_TIMEOUT + ":\n" + tail(log));

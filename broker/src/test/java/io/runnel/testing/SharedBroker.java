@@ -12,7 +12,11 @@ public final class SharedBroker {
 
     public static synchronized BrokerProcess get() {
         if (broker == null || !broker.isAlive()) {
-            broker = BrokerProcess.create("shared").start();
+            broker = BrokerProcess.create("shared")
+                    // connector tests see sink output and offsets within a second, not a minute
+                    .set("runnel.connect.offset-flush-interval-ms", "1000")
+                    .set("runnel.connect.sync-interval-ms", "500")
+                    .start();
             BrokerProcess started = broker;
             Runtime.getRuntime().addShutdownHook(new Thread(started::close));
         }

@@ -1,0 +1,78 @@
+package io.runnel.connect.runtime;
+
+import io.runnel.cluster.MetadataCache;
+import io.runnel.cluster.TopicImage;
+import io.runnel.cluster.TopicManager;
+import io.runnel.config.RunnelConfig;
+import io.runnel.connect.plugins.Plugins;
+import io.runnel.connect.storage.ConnectStore;
+import io.runnel.log.LogManager;
+import io.runnel.txn.ProducerIdManager;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.metrics.Metrics;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
+import org.apache.kafka.connect.errors.ConnectException;
+
+/**
+ * What the tasks of this broker share: plugins, storage, the broker's own log and metadata, and the
+ * address its internal clients (sink consumers, dead letter queue producers) connect to.
+ */
+public record Worker(
+        RunnelConfig config,
+        Plugins plugins,
+        ConnectStore store,
+        StatusReporter status,
+        MetadataCache metadata,
+        TopicManager topics,
+        LogManager logs,
+        ProducerIdManager producerIds,
+        String bootstrapServers,
+        Metrics metrics) {
+
+    /** Metrics a connector or task registers (KIP-877), tagged with its name. */
+    public PluginMetrics pluginMetrics(String connector, int task) {
+        java.util.Map<String, String> tags = new java.util.LinkedHashMap<>();
+        tags.put("connector", connector);
+        if (task >= 0) {
+            tags.put("task", String.valueOf(task));
+        }
+        return new PluginMetricsImpl(metrics, tags);
+    }
+
+    /** The topic, created with the broker's defaults (or the given replication factor) if missing. */
+    public TopicImage ensureTopic(String name, short replicationFactor) {
+        TopicImage topic = metadata.image().topic(name);
+        if (topic != null) {
+            return topic;
+        }
+        short factor = replicationFactor <= 0
+                ? -1
+                : (short) Math.min(
+                        replicationFactor,
+                        Math.max(1, metadata.image().brokers().size()));
+        try {
+            return topics.createTopic(new TopicManager.NewTopic(name, -1, factor, Map.of(), Map.of()), false)
+                    .get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TopicExistsException) {
+                return metadata.image().topic(name);
+            }
+            throw new ConnectException(
+                    "Could not create topic " + name + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new ConnectException("Timed out creating topic " + name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectException("Interrupted creating topic " + name, e);
+        }
+    }
+
+    public RunnelConfig.ConnectSettings settings() {
+        return config.connect();
+    }
+}
