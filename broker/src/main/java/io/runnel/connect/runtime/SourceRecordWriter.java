@@ -19,6 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
@@ -29,6 +33,7 @@ import org.apache.kafka.common.record.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
@@ -47,7 +52,8 @@ import org.jboss.logging.Logger;
  * ends the matching for that partition: it is written, nothing is skipped on a guess.
  *
  * <p>Records without a source partition are written with a producer id of this run only
- * (idempotent while it lasts, at least once across crashes).
+ * (idempotent while it lasts, at least once across crashes). Partitions another broker leads get
+ * their records through a producer, at least once.
  */
 final class SourceRecordWriter {
 
@@ -117,13 +123,18 @@ final class SourceRecordWriter {
     }
 
     private final Worker worker;
+    private final TaskId task;
     private final String connector;
+    private final Map<String, Object> producerOverrides;
     private final Map<String, SourceState> states = new HashMap<>();
+    private KafkaProducer<byte[], byte[]> remoteProducer;
     private int roundRobin;
 
-    SourceRecordWriter(Worker worker, String connector) {
+    SourceRecordWriter(Worker worker, TaskId task, Map<String, Object> producerOverrides) {
         this.worker = worker;
-        this.connector = connector;
+        this.task = task;
+        this.connector = task.connector();
+        this.producerOverrides = producerOverrides;
     }
 
     /**
@@ -134,12 +145,17 @@ final class SourceRecordWriter {
     List<Written> write(List<Prepared> records) {
         List<Written> written = new ArrayList<>(records.size());
         Map<SourceState, Map<TopicPartition, List<Prepared>>> toAppend = new LinkedHashMap<>();
+        Map<TopicPartition, List<Prepared>> toSend = new LinkedHashMap<>();
         for (Prepared record : records) {
             SourceState state = state(record.sourcePartition());
             if (record.dropped()) {
                 continue;
             }
             TopicPartition tp = topicPartition(record, state);
+            if (!leadsLocally(tp)) {
+                toSend.computeIfAbsent(tp, t -> new ArrayList<>()).add(record);
+                continue;
+            }
             Sequence sequence = sequence(state, tp);
             Identity first = sequence.alreadyWritten.peekFirst();
             if (first != null) {
@@ -165,6 +181,9 @@ final class SourceRecordWriter {
                 written.addAll(append(state, byPartition.getKey(), byPartition.getValue()));
             }
         }
+        if (!toSend.isEmpty()) {
+            written.addAll(send(toSend));
+        }
         for (Prepared record : records) {
             SourceState state = state(record.sourcePartition());
             if (record.sourceOffset() != null) {
@@ -173,6 +192,77 @@ final class SourceRecordWriter {
             state.dirty = true;
         }
         return written;
+    }
+
+    private boolean leadsLocally(TopicPartition tp) {
+        TopicImage topic = worker.metadata().image().topic(tp.topic());
+        return LeaderLookup.of(
+                                topic,
+                                tp.partition(),
+                                worker.config().nodeId(),
+                                worker.logs(),
+                                Errors.UNKNOWN_TOPIC_OR_PARTITION)
+                        .error()
+                == Errors.NONE;
+    }
+
+    /**
+     * Partitions another broker leads get the records through an idempotent producer, and the call
+     * returns once they are acknowledged: at least once across crashes, as in Kafka Connect without
+     * exactly-once support (ADR 0006).
+     */
+    private List<Written> send(Map<TopicPartition, List<Prepared>> byPartition) {
+        KafkaProducer<byte[], byte[]> producer = remoteProducer();
+        List<Prepared> sent = new ArrayList<>();
+        List<Future<RecordMetadata>> futures = new ArrayList<>();
+        byPartition.forEach((tp, records) -> {
+            for (Prepared record : records) {
+                sent.add(record);
+                futures.add(producer.send(new ProducerRecord<>(
+                        tp.topic(),
+                        tp.partition(),
+                        record.timestamp(),
+                        record.key(),
+                        record.value(),
+                        List.of(record.headers()))));
+            }
+        });
+        producer.flush();
+        List<Written> written = new ArrayList<>(sent.size());
+        for (int i = 0; i < sent.size(); i++) {
+            try {
+                written.add(new Written(sent.get(i), futures.get(i).get()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ConnectException("Interrupted sending records", e);
+            } catch (ExecutionException e) {
+                throw new ConnectException(
+                        "Could not send a record to " + sent.get(i).topic() + ": "
+                                + e.getCause().getMessage(),
+                        e.getCause());
+            }
+        }
+        return written;
+    }
+
+    private KafkaProducer<byte[], byte[]> remoteProducer() {
+        if (remoteProducer == null) {
+            Map<String, Object> props = new HashMap<>(producerOverrides);
+            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, worker.bootstrapServers());
+            props.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "connector-producer-" + task);
+            props.putIfAbsent(ProducerConfig.ACKS_CONFIG, "all");
+            props.putIfAbsent(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+            props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, "5");
+            remoteProducer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
+            LOG.infof("Task %s writes to partitions led by other brokers through a producer (at least once)", task);
+        }
+        return remoteProducer;
+    }
+
+    void close() {
+        if (remoteProducer != null) {
+            remoteProducer.close(java.time.Duration.ofSeconds(5));
+        }
     }
 
     /** Appends in batches of at most about {@link #BATCH_BYTES}, each one idempotent producer batch. */

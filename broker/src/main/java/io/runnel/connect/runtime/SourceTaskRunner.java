@@ -50,7 +50,7 @@ final class SourceTaskRunner extends TaskRunner {
         converters = Converters.create(worker.plugins(), connectorConfig, worker.settings());
         transforms = TransformationChain.create(worker.plugins(), connectorConfig);
         errors = new ErrorHandler(id, connectorConfig, false, null);
-        writer = new SourceRecordWriter(worker, id.connector());
+        writer = new SourceRecordWriter(worker, id, Converters.withPrefix(connectorConfig, "producer.override."));
         try {
             task.initialize(new Context());
             task.start(taskConfig);
@@ -78,6 +78,7 @@ final class SourceTaskRunner extends TaskRunner {
             commitOffsets();
         } finally {
             errors.stop();
+            writer.close();
             transforms.close();
             converters.close();
         }
