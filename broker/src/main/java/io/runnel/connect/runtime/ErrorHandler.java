@@ -49,14 +49,15 @@ public final class ErrorHandler {
     private volatile boolean stopping;
     private long failures;
 
-    public ErrorHandler(TaskId task, Map<String, String> config, boolean sink, Reporter reporter) {
-        Map<String, Object> parsed = (sink ? ConnectorConfigs.sink() : ConnectorConfigs.source()).parse(config);
+    public ErrorHandler(TaskId task, Map<String, String> config, Reporter reporter) {
+        // validated when the connector was created; the defaults are Kafka Connect's
         this.task = task;
-        this.retryTimeoutMs = (Long) parsed.get(ConnectorConfigs.ERRORS_RETRY_TIMEOUT);
-        this.maxDelayMs = (Long) parsed.get(ConnectorConfigs.ERRORS_RETRY_MAX_DELAY);
-        this.tolerateAll = "all".equals(parsed.get(ConnectorConfigs.ERRORS_TOLERANCE));
-        this.log = (Boolean) parsed.get(ConnectorConfigs.ERRORS_LOG_ENABLE);
-        this.logMessages = (Boolean) parsed.get(ConnectorConfigs.ERRORS_LOG_INCLUDE_MESSAGES);
+        this.retryTimeoutMs = Long.parseLong(config.getOrDefault(ConnectorConfigs.ERRORS_RETRY_TIMEOUT, "0"));
+        this.maxDelayMs = Long.parseLong(config.getOrDefault(ConnectorConfigs.ERRORS_RETRY_MAX_DELAY, "60000"));
+        this.tolerateAll = "all".equals(config.getOrDefault(ConnectorConfigs.ERRORS_TOLERANCE, "none"));
+        this.log = Boolean.parseBoolean(config.getOrDefault(ConnectorConfigs.ERRORS_LOG_ENABLE, "false"));
+        this.logMessages =
+                Boolean.parseBoolean(config.getOrDefault(ConnectorConfigs.ERRORS_LOG_INCLUDE_MESSAGES, "false"));
         this.reporter = reporter;
     }
 

@@ -85,7 +85,7 @@ final class SinkTaskRunner extends TaskRunner {
                     (Boolean) parsed.get(ConnectorConfigs.DLQ_CONTEXT_HEADERS),
                     Converters.withPrefix(connectorConfig, "producer.override."));
         }
-        errors = new ErrorHandler(id, connectorConfig, true, deadLetterQueue);
+        errors = new ErrorHandler(id, connectorConfig, deadLetterQueue);
         consumer = new KafkaConsumer<>(consumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
         try {
             task.initialize(new Context());

@@ -49,7 +49,7 @@ final class SourceTaskRunner extends TaskRunner {
     protected void execute() throws InterruptedException {
         converters = Converters.create(worker.plugins(), connectorConfig, worker.settings());
         transforms = TransformationChain.create(worker.plugins(), connectorConfig);
-        errors = new ErrorHandler(id, connectorConfig, false, null);
+        errors = new ErrorHandler(id, connectorConfig, null);
         writer = new SourceRecordWriter(worker, id, Converters.withPrefix(connectorConfig, "producer.override."));
         try {
             task.initialize(new Context());
