@@ -5,6 +5,7 @@
 #   bench/run.sh --quick    # 1 small round: checks that the harness works end to end
 #   bench/run.sh --scale    # partition scale series (10 / 1,000 / 10,000 partitions)
 #   bench/run.sh --commits  # offset commits per second (OffsetCommitBench)
+#   bench/run.sh --connect  # file -> source connector -> topic -> sink connector -> file, vs Kafka Connect
 #
 # Environment knobs (see bench/README.md): BENCH_RECORDS, BENCH_ROUNDS, BENCH_E2E_MESSAGES,
 # BENCH_SCALE_PARTITIONS, BENCH_SCALE_RECORDS, BENCH_SCALE_RATE, BENCH_BROKER_JVM_OPTS, ...
@@ -24,7 +25,8 @@ if ! "${JAVA_HOME}/bin/java" -version 2>&1 | grep -q 'version "25'; then
 fi
 command -v python3 >/dev/null || { echo "bench: need python3" >&2; exit 1; }
 
-# Kafka 4.1.1 broker + kafka-tools + their dependencies into bench/target/lib, and the probes.
+# Kafka 4.1.1 broker + kafka-tools + Kafka Connect (runtime, file connectors) + their dependencies
+# into bench/target/lib, and the probes.
 # Standalone pom: not a module of the root build, so CI never downloads any of this.
 echo "[bench] resolving Apache Kafka 4.1.1 and building the probes (bench/pom.xml)"
 timeout 1800 ./mvnw -B -q -f bench/pom.xml package

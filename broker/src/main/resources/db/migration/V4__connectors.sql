@@ -15,6 +15,7 @@ create table connector_tasks (
     task            integer not null,
     config          text not null,                   -- JSON object of strings
     restart_seq     integer not null default 0,      -- bumped by POST .../tasks/{id}/restart
+    owner           integer,                         -- node id of the broker running it, null if none
     primary key (connector, task)
 );
 

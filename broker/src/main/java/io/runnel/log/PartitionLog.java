@@ -286,16 +286,6 @@ public final class PartitionLog {
         return result;
     }
 
-    /** The epoch and last sequence number this partition holds for an idempotent producer, or null. */
-    public ProducerSequence lastSequence(long producerId) {
-        lock.lock();
-        try {
-            return producers.lastSequence(producerId);
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Whether enough messages are unflushed that {@code flush.messages} asks for a flush now. */
     public boolean flushDue() {
         return unflushedMessages >= config.flushMessages;

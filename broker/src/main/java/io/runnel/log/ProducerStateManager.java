@@ -71,12 +71,6 @@ final class ProducerStateManager {
 
     private final Map<Long, Entry> producers = new HashMap<>();
 
-    /** The epoch and last sequence of a producer, or null when nothing of it is known here. */
-    ProducerSequence lastSequence(long producerId) {
-        Entry entry = producers.get(producerId);
-        return entry == null || entry.batches.isEmpty() ? null : new ProducerSequence(entry.epoch, entry.lastSeq());
-    }
-
     /** The changes of one append, applied with {@link #commit} once the batches are written. */
     final class Append {
         private final Map<Long, Entry> changed = new HashMap<>(2);

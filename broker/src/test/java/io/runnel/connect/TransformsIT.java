@@ -71,7 +71,8 @@ class TransformsIT {
         assertThat(invalid).contains("predicates.isTombstone.type").contains("com.example.NoSuchPredicate");
 
         config.put("predicates.isTombstone.type", "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone");
-        assertThat(ConnectRest.create(broker, "transformed-source", config).statusCode()).isEqualTo(201);
+        assertThat(ConnectRest.create(broker, "transformed-source", config).statusCode())
+                .isEqualTo(201);
 
         List<String> values = new ArrayList<>();
         try (KafkaConsumer<byte[], byte[]> consumer = Clients.consumer(broker.bootstrapServers())) {
@@ -93,6 +94,9 @@ class TransformsIT {
                         "{\"line\":\"first\",\"origin\":\"events.txt\"}",
                         "{\"line\":\"second\",\"origin\":\"events.txt\"}",
                         "{\"line\":\"third\",\"origin\":\"events.txt\"}");
-        given().port(broker.httpPort()).delete("/connectors/transformed-source").then().statusCode(204);
+        given().port(broker.httpPort())
+                .delete("/connectors/transformed-source")
+                .then()
+                .statusCode(204);
     }
 }

@@ -3,6 +3,9 @@ package io.runnel.connect.rest;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.runtime.ShutdownEvent;
 import io.runnel.cluster.BrokerRegistration;
+import io.runnel.connect.plugins.PluginDesc;
+import io.runnel.connect.plugins.Plugins;
+import io.runnel.connect.runtime.ConnectorConfigs;
 import io.runnel.connect.storage.ConnectStore;
 import io.runnel.connect.storage.ConnectStore.ConnectorRow;
 import io.runnel.connect.storage.Json;
@@ -16,16 +19,21 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.GroupNotEmptyException;
+import org.apache.kafka.connect.connector.Connector;
+import org.apache.kafka.connect.sink.SinkConnector;
+import org.apache.kafka.connect.source.SourceConnector;
 
 /**
  * {@code GET/PATCH/DELETE /connectors/{name}/offsets} (KIP-875). Source offsets live in PostgreSQL;
@@ -47,6 +55,9 @@ public class ConnectorOffsets {
 
     @Inject
     ProducerIdManager producerIds;
+
+    @Inject
+    Plugins plugins;
 
     private Admin admin;
 
@@ -91,32 +102,64 @@ public class ConnectorOffsets {
         }
     }
 
+    /**
+     * Lets the connector check the offsets before they are written, as KIP-875 has it: the connector
+     * knows the shape of its partitions and offsets, and a task would fail on offsets it cannot read.
+     * Whether it also manages offsets of its own (its answer) does not change what is written here.
+     */
+    private void checkWithConnector(ConnectorRow row, Function<Connector, Boolean> alterOffsets) {
+        PluginDesc plugin = Optional.ofNullable(row.config().get(ConnectorConfigs.CONNECTOR_CLASS))
+                .flatMap(plugins::connector)
+                .orElse(null);
+        if (plugin == null) {
+            return; // not installed: nothing can check them, and no task of this broker reads them
+        }
+        ClassLoader previous = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(plugin.loader());
+        try {
+            alterOffsets.apply(plugins.newInstance(plugin.pluginClass(), Connector.class));
+        } catch (UnsupportedOperationException e) {
+            throw ConnectRestException.badRequest("Connector " + row.name()
+                    + " does not support external modification of offsets: " + e.getMessage());
+        } catch (RuntimeException e) {
+            throw ConnectRestException.badRequest(
+                    "Connector " + row.name() + " rejected the offsets: " + e.getMessage());
+        } finally {
+            Thread.currentThread().setContextClassLoader(previous);
+        }
+    }
+
     private void alterSink(ConnectorRow row, JsonNode offsets) {
         Map<TopicPartition, OffsetAndMetadata> toAlter = new HashMap<>();
         Set<TopicPartition> toDelete = new HashSet<>();
         for (JsonNode entry : offsets) {
             JsonNode partition = entry.get("partition");
+            Long partitionNumber = partition == null ? null : wholeNumber(partition.path(KAFKA_PARTITION));
             if (partition == null
                     || !partition.isObject()
                     || !partition.path(KAFKA_TOPIC).isTextual()
-                    || !partition.path(KAFKA_PARTITION).canConvertToInt()) {
+                    || partitionNumber == null
+                    || partitionNumber < 0
+                    || partitionNumber > Integer.MAX_VALUE) {
                 throw ConnectRestException.badRequest("A sink connector's partition must be {\"" + KAFKA_TOPIC
                         + "\": <topic>, \"" + KAFKA_PARTITION + "\": <partition>}, not " + partition);
             }
-            TopicPartition tp = new TopicPartition(
-                    partition.get(KAFKA_TOPIC).asText(),
-                    partition.get(KAFKA_PARTITION).asInt());
+            TopicPartition tp = new TopicPartition(partition.get(KAFKA_TOPIC).asText(), partitionNumber.intValue());
             JsonNode offset = entry.get("offset");
+            Long offsetNumber = offset == null ? null : wholeNumber(offset.path(KAFKA_OFFSET));
             if (offset == null || offset.isNull()) {
                 toDelete.add(tp);
-            } else if (offset.path(KAFKA_OFFSET).canConvertToLong()
-                    && offset.get(KAFKA_OFFSET).asLong() >= 0) {
-                toAlter.put(tp, new OffsetAndMetadata(offset.get(KAFKA_OFFSET).asLong()));
+            } else if (offsetNumber != null && offsetNumber >= 0) {
+                toAlter.put(tp, new OffsetAndMetadata(offsetNumber));
             } else {
                 throw ConnectRestException.badRequest("A sink connector's offset must be {\"" + KAFKA_OFFSET
                         + "\": <non-negative offset>} or null, not " + offset);
             }
         }
+        Map<TopicPartition, Long> checked = new HashMap<>();
+        toAlter.forEach((tp, offset) -> checked.put(tp, offset.offset()));
+        toDelete.forEach(tp -> checked.put(tp, null));
+        checkWithConnector(row, c -> ((SinkConnector) c).alterOffsets(row.config(), checked));
         if (!toAlter.isEmpty()) {
             call(() ->
                     admin().alterConsumerGroupOffsets(group(row), toAlter).all().get(30, TimeUnit.SECONDS));
@@ -134,6 +177,21 @@ public class ConnectorOffsets {
         }
     }
 
+    /** A whole number given as a JSON number or as a string ("3"), as Kafka Connect accepts both; else null. */
+    private static Long wholeNumber(JsonNode node) {
+        if (node.isIntegralNumber() && node.canConvertToLong()) {
+            return node.asLong();
+        }
+        if (node.isTextual()) {
+            try {
+                return Long.parseLong(node.asText().trim());
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
     private void alterSource(ConnectorRow row, JsonNode offsets) {
         Map<String, String> changes = new LinkedHashMap<>();
         for (JsonNode entry : offsets) {
@@ -149,6 +207,11 @@ public class ConnectorOffsets {
                     Json.write(RestBodies.toJava(partition)),
                     offset == null || offset.isNull() ? null : Json.write(RestBodies.toJava(offset)));
         }
+        // as the tasks will read them back
+        Map<Map<String, ?>, Map<String, ?>> checked = new HashMap<>();
+        changes.forEach((partition, offset) ->
+                checked.put(Json.readMap(partition), offset == null ? null : Json.readMap(offset)));
+        checkWithConnector(row, c -> ((SourceConnector) c).alterOffsets(row.config(), checked));
         changes.forEach((partition, offset) -> {
             if (store.sourceOffset(row.name(), partition).isEmpty()) {
                 if (offset == null) {

@@ -29,6 +29,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriBuilder;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -85,17 +86,17 @@ public class ConnectorsResource {
         if (expand == null || expand.isEmpty()) {
             return rows.stream().map(ConnectorRow::name).toList();
         }
+        // checked before the loop, so the answer does not depend on whether there are connectors
+        for (String what : expand) {
+            if (!what.equals("status") && !what.equals("info")) {
+                throw ConnectRestException.badRequest("Unknown expand value '" + what + "'; use status or info");
+            }
+        }
         Map<String, Map<String, Object>> expanded = new LinkedHashMap<>();
         for (ConnectorRow row : rows) {
             Map<String, Object> entry = new LinkedHashMap<>();
             for (String what : expand) {
-                switch (what) {
-                    case "status" -> entry.put("status", status(row));
-                    case "info" -> entry.put("info", info(row));
-                    default ->
-                        throw ConnectRestException.badRequest(
-                                "Unknown expand value '" + what + "'; use status or info");
-                }
+                entry.put(what, what.equals("status") ? status(row) : info(row));
             }
             expanded.put(row.name(), entry);
         }
@@ -125,7 +126,7 @@ public class ConnectorsResource {
             throw new ConnectRestException(409, "Connector " + name + " already exists");
         }
         herder.wakeup();
-        return Response.created(URI.create("/connectors/" + name))
+        return Response.created(location(name))
                 .entity(info(store.connector(name).orElseThrow()))
                 .build();
     }
@@ -165,9 +166,7 @@ public class ConnectorsResource {
         herder.wakeup();
         ConnectorInfo info = info(row(name));
         return created
-                ? Response.created(URI.create("/connectors/" + name))
-                        .entity(info)
-                        .build()
+                ? Response.created(location(name)).entity(info).build()
                 : Response.ok(info).build();
     }
 
@@ -242,7 +241,16 @@ public class ConnectorsResource {
             store.requestTaskRestart(name, task);
         }
         herder.wakeup();
-        return Response.accepted(status(row)).build();
+        // the plan, as Kafka Connect answers: not read back, as the herder may already have moved on
+        StateInfo restarting = new StateInfo(TaskState.RESTARTING.name(), worker, null);
+        List<TaskStateInfo> tasks = before.tasks().stream()
+                .map(t -> taskIds.contains(t.id())
+                        ? new TaskStateInfo(t.id(), TaskState.RESTARTING.name(), worker, null)
+                        : t)
+                .toList();
+        return Response.accepted(
+                        new ConnectorStateInfo(name, connector ? restarting : before.connector(), tasks, before.type()))
+                .build();
     }
 
     @PUT
@@ -338,13 +346,14 @@ public class ConnectorsResource {
         if (name == null || name.isBlank()) {
             throw ConnectRestException.badRequest("Connector name is required and may not be empty");
         }
-        if (!name.equals(name.trim())) {
-            throw ConnectRestException.badRequest("Connector name '" + name + "' may not start or end with whitespace");
-        }
+        // control characters first: trim() strips them too, and they are not whitespace
         for (int i = 0; i < name.length(); i++) {
             if (Character.isISOControl(name.charAt(i))) {
                 throw ConnectRestException.badRequest("Connector name may not contain ISO control characters");
             }
+        }
+        if (!name.equals(name.trim())) {
+            throw ConnectRestException.badRequest("Connector name '" + name + "' may not start or end with whitespace");
         }
         if (name.contains("/")) {
             throw ConnectRestException.badRequest("Connector name '" + name + "' may not contain '/'");
@@ -363,6 +372,11 @@ public class ConnectorsResource {
                 throw ConnectRestException.badRequest(
                         "initial_state must be RUNNING, PAUSED or STOPPED, not '" + node.asText() + "'");
         };
+    }
+
+    /** {@code /connectors/<name>}, the name encoded as a path segment (it may hold spaces, '%', '?'). */
+    private static URI location(String name) {
+        return UriBuilder.fromPath("/connectors/{name}").build(name);
     }
 
     private static int taskId(String name, String task) {

@@ -80,6 +80,9 @@ public class ConnectHerder {
 
     private final Map<String, ConnectorRunner> connectors = new HashMap<>();
     private final Map<TaskId, RunningTask> tasks = new HashMap<>();
+    /** Tasks told to stop whose threads did not end in time: not started again, not released, until they do. */
+    private final Map<TaskId, TaskRunner> lingering = new HashMap<>();
+
     private ScheduledExecutorService thread;
     private Worker worker;
     private volatile boolean stopped;
@@ -226,6 +229,7 @@ public class ConnectHerder {
             }
         }
         awaitStopped(stopping);
+        releaseLingering();
         Set<TaskId> started = new HashSet<>();
         for (Map.Entry<TaskId, TaskRow> entry : taskRows.entrySet()) {
             TaskId id = entry.getKey();
@@ -233,7 +237,12 @@ public class ConnectHerder {
             if (connector == null
                     || connector.targetState() == TargetState.STOPPED
                     || tasks.containsKey(id)
+                    || lingering.containsKey(id)
                     || owner(id.connector(), id.task(), brokers) != self) {
+                continue;
+            }
+            if (!store.claimTask(id.connector(), id.task(), self)) {
+                LOG.debugf("Task %s: waiting for its previous broker to stop it", id);
                 continue;
             }
             startTask(id, connector, entry.getValue());
@@ -267,9 +276,32 @@ public class ConnectHerder {
         }
     }
 
+    /** Waits for the tasks to stop, then gives up their claims (see {@link ConnectStore#claimTask}). */
     private void awaitStopped(List<RunningTask> stopping) {
         for (RunningTask task : stopping) {
-            task.runner().awaitStop(config.connect().taskShutdownTimeoutMs());
+            if (task.runner().awaitStop(config.connect().taskShutdownTimeoutMs())) {
+                release(task.runner().id);
+            } else {
+                lingering.put(task.runner().id, task.runner());
+            }
+        }
+    }
+
+    private void releaseLingering() {
+        lingering.values().removeIf(runner -> {
+            if (runner.isAlive()) {
+                return false;
+            }
+            release(runner.id);
+            return true;
+        });
+    }
+
+    private void release(TaskId id) {
+        try {
+            store.releaseTask(id.connector(), id.task(), config.nodeId());
+        } catch (RuntimeException e) {
+            LOG.warnf("Could not release task %s (its claim lapses with this broker's lease): %s", id, e);
         }
     }
 

@@ -26,6 +26,7 @@ final class ConnectorRunner {
     private volatile boolean reconfigurationRequested;
     private volatile Throwable raisedError;
     private boolean failed;
+    private org.apache.kafka.common.metrics.internals.PluginMetricsImpl metrics;
 
     ConnectorRunner(Worker worker, ConnectorRow row, PluginDesc plugin, Runnable reconfigure) {
         this.worker = worker;
@@ -122,6 +123,16 @@ final class ConnectorRunner {
             LOG.warnf(e, "Connector %s: stop() failed", row.name());
         }
         connector = null;
+        synchronized (this) {
+            if (metrics != null) {
+                try {
+                    metrics.close();
+                } catch (java.io.IOException e) {
+                    LOG.debugf("Connector %s: closing its metrics failed: %s", row.name(), e);
+                }
+                metrics = null;
+            }
+        }
     }
 
     private void withLoader(Runnable action) {
@@ -145,7 +156,12 @@ final class ConnectorRunner {
 
         @Override
         public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
-            return worker.pluginMetrics(row.name(), -1);
+            synchronized (ConnectorRunner.this) {
+                if (metrics == null) {
+                    metrics = worker.pluginMetrics(row.name(), -1);
+                }
+                return metrics;
+            }
         }
 
         @Override

@@ -19,11 +19,12 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.connect.data.SchemaAndValue;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;
@@ -55,6 +56,9 @@ final class SinkTaskRunner extends TaskRunner {
     private final Set<TopicPartition> pausedByTask = ConcurrentHashMap.newKeySet();
     private volatile boolean commitRequested;
     private boolean closing;
+    /** The batch put is being retried with, while it is; the consumer stays paused meanwhile. */
+    private List<SinkRecord> retrying;
+
     private volatile long retryTimeoutMs = DEFAULT_RETRY_BACKOFF_MS;
     private long nextCommitMs;
 
@@ -71,25 +75,27 @@ final class SinkTaskRunner extends TaskRunner {
 
     @Override
     protected void execute() {
-        converters = Converters.create(worker.plugins(), connectorConfig, worker.settings());
-        transforms = TransformationChain.create(worker.plugins(), connectorConfig);
-        String dlqTopic =
-                connectorConfig.getOrDefault(ConnectorConfigs.DLQ_TOPIC, "").trim();
-        if (!dlqTopic.isEmpty()) {
-            Map<String, Object> parsed = ConnectorConfigs.sink().parse(connectorConfig);
-            deadLetterQueue = new DeadLetterQueue(
-                    worker,
-                    id,
-                    dlqTopic,
-                    (Short) parsed.get(ConnectorConfigs.DLQ_REPLICATION_FACTOR),
-                    (Boolean) parsed.get(ConnectorConfigs.DLQ_CONTEXT_HEADERS),
-                    Converters.withPrefix(connectorConfig, "producer.override."));
-        }
-        errors = new ErrorHandler(id, connectorConfig, deadLetterQueue);
-        consumer = new KafkaConsumer<>(consumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        boolean started = false;
         try {
+            converters = Converters.create(worker.plugins(), connectorConfig, worker.settings());
+            transforms = TransformationChain.create(worker.plugins(), connectorConfig);
+            String dlqTopic =
+                    connectorConfig.getOrDefault(ConnectorConfigs.DLQ_TOPIC, "").trim();
+            if (!dlqTopic.isEmpty()) {
+                Map<String, Object> parsed = ConnectorConfigs.sink().parse(connectorConfig);
+                deadLetterQueue = new DeadLetterQueue(
+                        worker,
+                        id,
+                        dlqTopic,
+                        (Short) parsed.get(ConnectorConfigs.DLQ_REPLICATION_FACTOR),
+                        (Boolean) parsed.get(ConnectorConfigs.DLQ_CONTEXT_HEADERS),
+                        Converters.withPrefix(connectorConfig, "producer.override."));
+            }
+            errors = new ErrorHandler(id, connectorConfig, deadLetterQueue);
+            consumer = new KafkaConsumer<>(consumerConfig(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
             task.initialize(new Context());
             task.start(taskConfig);
+            started = true;
             subscribe();
             nextCommitMs = System.currentTimeMillis() + worker.settings().offsetFlushIntervalMs();
             while (!stopping) {
@@ -97,17 +103,29 @@ final class SinkTaskRunner extends TaskRunner {
             }
             commitOffsets(true);
         } finally {
-            errors.stop();
+            if (errors != null) {
+                errors.stop();
+            }
             // as Kafka Connect closes a sink task: close its partitions, stop it, then the consumer,
             // whose own revocation must no longer reach the task
             closing = true;
             try {
-                task.close(new ArrayList<>(consumer.assignment()));
-                task.stop();
+                if (started) {
+                    closeAndStopTask();
+                }
             } finally {
                 closeQuietly();
             }
         }
+    }
+
+    private void closeAndStopTask() {
+        try {
+            task.close(new ArrayList<>(consumer.assignment()));
+        } catch (RuntimeException e) {
+            LOG.warnf(e, "Task %s: close() failed", id);
+        }
+        task.stop();
     }
 
     private Map<String, Object> consumerConfig() {
@@ -150,12 +168,10 @@ final class SinkTaskRunner extends TaskRunner {
             consumer.resume(resume);
             consumer.pause(intersect(assignment, pausedByTask));
         }
-        ConsumerRecords<byte[], byte[]> polled;
-        try {
-            polled = consumer.poll(Duration.ofMillis(Math.min(1000, Math.max(1, nextCommitMs - now))));
-        } catch (WakeupException e) {
-            return;
-        }
+        // short polls instead of consumer.wakeup(): a wakeup would also break a commit or a
+        // position lookup in progress; stop, pause and resume are noticed within a second
+        ConsumerRecords<byte[], byte[]> polled =
+                consumer.poll(Duration.ofMillis(Math.min(1000, Math.max(1, nextCommitMs - now))));
         List<SinkRecord> batch = new ArrayList<>(polled.count());
         Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> consumed : polled) {
@@ -223,30 +239,34 @@ final class SinkTaskRunner extends TaskRunner {
         return headers;
     }
 
-    /** put, retried on RetriableException with the batch kept and the consumer paused meanwhile. */
+    /**
+     * put, retried on RetriableException with the batch kept and the consumer paused meanwhile (also
+     * partitions assigned during the wait); records of partitions revoked meanwhile leave the batch.
+     */
     private void deliver(List<SinkRecord> batch) {
-        while (true) {
-            try {
-                task.put(batch);
-                return;
-            } catch (RetriableException e) {
-                LOG.warnf(
-                        "Task %s: retriable error from put, retrying in %d ms: %s", id, retryTimeoutMs, e.getMessage());
-                Set<TopicPartition> assignment = consumer.assignment();
-                consumer.pause(assignment);
-                long until = System.currentTimeMillis() + retryTimeoutMs;
-                while (!stopping && System.currentTimeMillis() < until) {
-                    try {
+        retrying = batch;
+        try {
+            while (true) {
+                try {
+                    task.put(new ArrayList<>(retrying));
+                    return;
+                } catch (RetriableException e) {
+                    LOG.warnf(
+                            "Task %s: retriable error from put, retrying in %d ms: %s",
+                            id, retryTimeoutMs, e.getMessage());
+                    consumer.pause(consumer.assignment());
+                    long until = System.currentTimeMillis() + retryTimeoutMs;
+                    while (!stopping && System.currentTimeMillis() < until) {
                         consumer.poll(
                                 Duration.ofMillis(Math.max(1, Math.min(100, until - System.currentTimeMillis()))));
-                    } catch (WakeupException woken) {
-                        // stopping or a state change: check again
+                    }
+                    if (stopping) {
+                        throw e;
                     }
                 }
-                if (stopping) {
-                    throw e;
-                }
             }
+        } finally {
+            retrying = null;
         }
     }
 
@@ -300,7 +320,15 @@ final class SinkTaskRunner extends TaskRunner {
             }
         });
         if (!filtered.isEmpty()) {
-            consumer.commitSync(filtered);
+            try {
+                consumer.commitSync(filtered);
+            } catch (KafkaException e) {
+                if (closing) {
+                    throw e;
+                }
+                // as Kafka Connect: a failed commit (a rebalance, a timeout) is retried by the next one
+                LOG.warnf("Task %s: offset commit failed, the next one will retry: %s", id, e.getMessage());
+            }
         }
     }
 
@@ -320,21 +348,24 @@ final class SinkTaskRunner extends TaskRunner {
 
     @Override
     protected void wake() {
-        KafkaConsumer<byte[], byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
-        }
+        // the loop polls for at most a second and checks stopping and the target state each time
     }
 
     private void closeQuietly() {
         try {
-            transforms.close();
-            converters.close();
+            if (transforms != null) {
+                transforms.close();
+            }
+            if (converters != null) {
+                converters.close();
+            }
             if (deadLetterQueue != null) {
                 deadLetterQueue.close();
             }
         } finally {
-            consumer.close(Duration.ofSeconds(5));
+            if (consumer != null) {
+                consumer.close(Duration.ofSeconds(5));
+            }
         }
     }
 
@@ -355,6 +386,7 @@ final class SinkTaskRunner extends TaskRunner {
             commitOffsets(false);
             task.close(partitions);
             partitions.forEach(currentOffsets::remove);
+            dropFromRetry(partitions);
         }
 
         @Override
@@ -364,6 +396,14 @@ final class SinkTaskRunner extends TaskRunner {
             }
             task.close(partitions);
             partitions.forEach(currentOffsets::remove);
+            dropFromRetry(partitions);
+        }
+
+        private void dropFromRetry(Collection<TopicPartition> partitions) {
+            if (retrying != null) {
+                retrying.removeIf(
+                        r -> partitions.contains(new TopicPartition(r.originalTopic(), r.originalKafkaPartition())));
+            }
         }
 
         @Override
@@ -373,6 +413,13 @@ final class SinkTaskRunner extends TaskRunner {
             }
             task.open(partitions);
             applyRequestedOffsets();
+            // new partitions stay paused while the connector is paused, put is being retried, or the
+            // task paused them
+            if (paused() || retrying != null) {
+                consumer.pause(partitions);
+            } else {
+                consumer.pause(intersect(new java.util.HashSet<>(partitions), pausedByTask));
+            }
         }
     }
 
@@ -381,7 +428,7 @@ final class SinkTaskRunner extends TaskRunner {
 
         @Override
         public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
-            return worker.pluginMetrics(id.connector(), id.task());
+            return metrics();
         }
 
         @Override
@@ -430,6 +477,9 @@ final class SinkTaskRunner extends TaskRunner {
                 return null;
             }
             return (record, error) -> {
+                if (!errors.tolerateAll()) {
+                    throw new ConnectException("Tolerance exceeded in error handler", error);
+                }
                 ConsumerRecord<byte[], byte[]> consumed =
                         record instanceof InternalSinkRecord internal ? internal.consumed() : null;
                 ErrorHandler.Context context = new ErrorHandler.Context(consumed, record);

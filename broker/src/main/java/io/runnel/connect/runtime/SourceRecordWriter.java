@@ -8,8 +8,9 @@ import io.runnel.connect.storage.Json;
 import io.runnel.log.AppendResult;
 import io.runnel.log.FetchedData;
 import io.runnel.log.PartitionLog;
-import io.runnel.log.ProducerSequence;
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,7 +18,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -28,6 +28,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.DefaultRecordBatch;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.Record;
@@ -84,13 +85,14 @@ final class SourceRecordWriter {
     /** What was written for a prepared record (or found already written). */
     record Written(Prepared record, RecordMetadata metadata) {}
 
-    /** A record the log holds, to compare a re-polled one with. */
-    private record Identity(byte[] key, byte[] value, Header[] headers, long offset, long timestamp) {
+    /**
+     * A record the log holds, to compare a re-polled one with: a SHA-256 digest of its key, value and
+     * headers (not the bytes, so matching after a crash needs little memory).
+     */
+    private record Identity(byte[] digest, long offset, long timestamp) {
 
         boolean matches(Prepared record) {
-            return Arrays.equals(key, record.key())
-                    && Arrays.equals(value, record.value())
-                    && sameHeaders(headers, record.headers());
+            return Arrays.equals(digest, SourceRecordWriter.digest(record.key(), record.value(), record.headers()));
         }
     }
 
@@ -324,6 +326,12 @@ final class SourceRecordWriter {
                             + " (source tasks write to partitions their broker leads)");
         }
         AppendResult result = ProduceHandler.appendAsLeader(target, batch, (short) -1, now);
+        if (result.duplicate()) {
+            // only another writer with this producer id and these sequences gets here: a second copy
+            // of the task; stop rather than report records as written that this copy did not write
+            throw new ConnectException("The log already holds batch " + state.producerId + "/" + sequence.next + " of "
+                    + state.key + " in " + tp + ": another copy of this task is writing");
+        }
         PartitionLog log = target.log();
         if (log.flushDue()) {
             try {
@@ -335,7 +343,7 @@ final class SourceRecordWriter {
                 throw new ConnectException("Could not flush " + tp, e.getCause());
             }
         }
-        sequence.next += records.size();
+        sequence.next = DefaultRecordBatch.incrementSequence(sequence.next, records.size());
         List<Written> written = new ArrayList<>(records.size());
         for (int i = 0; i < records.size(); i++) {
             Prepared record = records.get(i);
@@ -435,36 +443,49 @@ final class SourceRecordWriter {
         return new TopicPartition(record.topic(), partition);
     }
 
+    /**
+     * A source partition's sequence state in a topic partition this broker leads. The first write
+     * there records (in PostgreSQL, before it happens) the log end offset it starts at; after a
+     * crash, the log is read back from the last committed (or that first) position for batches of
+     * this producer, whatever the broker's producer state still says.
+     */
     private Sequence sequence(SourceState state, TopicPartition tp) {
         Sequence sequence = state.sequences.get(tp);
         if (sequence != null) {
             return sequence;
         }
         sequence = new Sequence();
-        long[] committed = state.committedSequences.get(tp.topic() + "/" + tp.partition());
-        sequence.next = committed == null ? 0 : (int) committed[0];
+        String key = tp.topic() + "/" + tp.partition();
+        long[] committed = state.committedSequences.get(key);
         PartitionLog log = log(tp);
-        ProducerSequence inLog = log == null ? null : log.lastSequence(state.producerId);
-        if (inLog != null && inLog.epoch() == state.epoch && inLog.lastSequence() >= sequence.next) {
-            long from = committed == null ? log.logStartOffset() : Math.max(committed[1], log.logStartOffset());
-            readAlreadyWritten(log, state, from, sequence.next, inLog.lastSequence(), sequence.alreadyWritten);
-            LOG.infof(
-                    "Connector %s: %d records of %s are in %s past the last offset commit; re-polled records"
-                            + " equal to them will not be written again",
-                    connector, sequence.alreadyWritten.size(), state.key, tp);
-            sequence.next = inLog.lastSequence() + 1;
+        if (committed == null) {
+            state.committedSequences.put(key, new long[] {0, log.logEndOffset()});
+            worker.store().recordSequences(connector, state.key, state.epoch, Json.write(state.committedSequences));
+        } else {
+            sequence.next = (int) committed[0];
+            long from = Math.max(committed[1], log.logStartOffset());
+            int last = readAlreadyWritten(log, state, from, sequence.next, sequence.alreadyWritten);
+            if (!sequence.alreadyWritten.isEmpty()) {
+                LOG.infof(
+                        "Connector %s: %d records of %s are in %s past the last offset commit; re-polled records"
+                                + " equal to them will not be written again",
+                        connector, sequence.alreadyWritten.size(), state.key, tp);
+                sequence.next = DefaultRecordBatch.incrementSequence(last, 1);
+            }
         }
         state.sequences.put(tp, sequence);
         return sequence;
     }
 
-    private static void readAlreadyWritten(
-            PartitionLog log, SourceState state, long from, int firstSeq, int lastSeq, ArrayDeque<Identity> into) {
+    /** Collects this producer's records from {@code from} on with sequence at or after {@code firstSeq}; returns the last sequence. */
+    private static int readAlreadyWritten(
+            PartitionLog log, SourceState state, long from, int firstSeq, ArrayDeque<Identity> into) {
         long offset = from;
+        int last = -1;
         while (offset < log.logEndOffset()) {
             FetchedData data = log.read(offset, Integer.MAX_VALUE, true);
             if (data.sizeInBytes() == 0) {
-                return;
+                break;
             }
             for (RecordBatch batch : data.records().batches()) {
                 offset = batch.nextOffset();
@@ -473,14 +494,62 @@ final class SourceRecordWriter {
                 }
                 for (Record record : batch) {
                     int seq = batch.baseSequence() + (int) (record.offset() - batch.baseOffset());
-                    if (seq >= firstSeq && seq <= lastSeq) {
+                    if (seq >= firstSeq) {
                         into.add(new Identity(
-                                bytes(record.key()),
-                                bytes(record.value()),
-                                record.headers(),
+                                digest(bytes(record.key()), bytes(record.value()), record.headers()),
                                 record.offset(),
                                 record.timestamp()));
+                        last = seq;
                     }
+                }
+            }
+        }
+        return last;
+    }
+
+    static byte[] digest(byte[] key, byte[] value, Header[] headers) {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+        update(digest, key);
+        update(digest, value);
+        for (Header header : headers) {
+            update(digest, header.key().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            update(digest, header.value());
+        }
+        return digest.digest();
+    }
+
+    private static void update(MessageDigest digest, byte[] bytes) {
+        if (bytes == null) {
+            digest.update(ByteBuffer.allocate(4).putInt(-1).flip());
+            return;
+        }
+        digest.update(ByteBuffer.allocate(4).putInt(bytes.length).flip());
+        digest.update(bytes);
+    }
+
+    /** Forces what this task wrote to disk, so a committed offset never claims records a power loss took. */
+    void flushWritten() {
+        for (SourceState state : states.values()) {
+            if (!state.dirty) {
+                continue;
+            }
+            for (TopicPartition tp : state.sequences.keySet()) {
+                PartitionLog log = log(tp);
+                if (log == null) {
+                    continue;
+                }
+                try {
+                    worker.logs().flushAsync(log).get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ConnectException("Interrupted flushing " + tp, e);
+                } catch (ExecutionException e) {
+                    throw new ConnectException("Could not flush " + tp, e.getCause());
                 }
             }
         }
@@ -518,17 +587,5 @@ final class SourceRecordWriter {
 
     private static int length(byte[] bytes) {
         return bytes == null ? 0 : bytes.length;
-    }
-
-    private static boolean sameHeaders(Header[] a, Header[] b) {
-        if (a.length != b.length) {
-            return false;
-        }
-        for (int i = 0; i < a.length; i++) {
-            if (!Objects.equals(a[i].key(), b[i].key()) || !Arrays.equals(a[i].value(), b[i].value())) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.connect.errors.RetriableException;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTask;
 import org.apache.kafka.connect.source.SourceTaskContext;
@@ -47,13 +49,15 @@ final class SourceTaskRunner extends TaskRunner {
 
     @Override
     protected void execute() throws InterruptedException {
-        converters = Converters.create(worker.plugins(), connectorConfig, worker.settings());
-        transforms = TransformationChain.create(worker.plugins(), connectorConfig);
-        errors = new ErrorHandler(id, connectorConfig, null);
-        writer = new SourceRecordWriter(worker, id, Converters.withPrefix(connectorConfig, "producer.override."));
+        boolean started = false;
         try {
+            converters = Converters.create(worker.plugins(), connectorConfig, worker.settings());
+            transforms = TransformationChain.create(worker.plugins(), connectorConfig);
+            errors = new ErrorHandler(id, connectorConfig, null);
+            writer = new SourceRecordWriter(worker, id, Converters.withPrefix(connectorConfig, "producer.override."));
             task.initialize(new Context());
             task.start(taskConfig);
+            started = true;
             long nextCommitMs = System.currentTimeMillis() + worker.settings().offsetFlushIntervalMs();
             while (!stopping) {
                 if (System.currentTimeMillis() >= nextCommitMs) {
@@ -69,17 +73,45 @@ final class SourceTaskRunner extends TaskRunner {
                     }
                     continue;
                 }
-                List<SourceRecord> polled = task.poll();
-                if (polled == null || polled.isEmpty() || stopping && polled.isEmpty()) {
-                    continue;
+                List<SourceRecord> polled = poll();
+                if (polled != null && !polled.isEmpty()) {
+                    send(polled);
                 }
-                send(polled);
             }
             commitOffsets();
         } finally {
-            errors.stop();
+            if (errors != null) {
+                errors.stop();
+            }
+            try {
+                if (started) {
+                    task.stop(); // on the task thread, after the final commit, as Kafka Connect 4.1 does
+                }
+            } finally {
+                closeQuietly();
+            }
+        }
+    }
+
+    /** poll; a RetriableException is logged and the next poll tries again, as in Kafka Connect. */
+    private List<SourceRecord> poll() throws InterruptedException {
+        try {
+            return task.poll();
+        } catch (RetriableException e) {
+            LOG.warnf("Task %s: retriable error from poll, polling again: %s", id, e.getMessage());
+            sleepQuietly(Math.min(1000, worker.settings().offsetFlushIntervalMs()));
+            return null;
+        }
+    }
+
+    private void closeQuietly() {
+        if (writer != null) {
             writer.close();
+        }
+        if (transforms != null) {
             transforms.close();
+        }
+        if (converters != null) {
             converters.close();
         }
     }
@@ -115,12 +147,15 @@ final class SourceTaskRunner extends TaskRunner {
         if (headers == null) {
             return null;
         }
+        // the converters see (and may add to) the record's headers, as Kafka Connect's do
+        RecordHeaders kafkaHeaders = new RecordHeaders(headers.get());
         Optional<byte[]> key = errors.execute(
                 ErrorHandler.Stage.KEY_CONVERTER,
                 converters.key().getClass(),
                 context,
-                () -> Optional.ofNullable(
-                        converters.key().fromConnectData(record.topic(), null, record.keySchema(), record.key())));
+                () -> Optional.ofNullable(converters
+                        .key()
+                        .fromConnectData(record.topic(), kafkaHeaders, record.keySchema(), record.key())));
         if (key == null) {
             return null;
         }
@@ -130,7 +165,7 @@ final class SourceTaskRunner extends TaskRunner {
                 context,
                 () -> Optional.ofNullable(converters
                         .value()
-                        .fromConnectData(record.topic(), null, record.valueSchema(), record.value())));
+                        .fromConnectData(record.topic(), kafkaHeaders, record.valueSchema(), record.value())));
         if (value == null) {
             return null;
         }
@@ -139,7 +174,7 @@ final class SourceTaskRunner extends TaskRunner {
                 record.kafkaPartition(),
                 key.orElse(null),
                 value.orElse(null),
-                headers.get(),
+                kafkaHeaders.toArray(),
                 record.timestamp(),
                 original.sourcePartition(),
                 original.sourceOffset(),
@@ -160,11 +195,25 @@ final class SourceTaskRunner extends TaskRunner {
 
     /** Source offsets and producer sequences to PostgreSQL in one transaction, then {@code commit}. */
     private void commitOffsets() {
-        List<ConnectStore.SourceOffsetRow> rows = writer.commitRows();
-        if (!rows.isEmpty()) {
-            worker.store().commitSourceOffsets(id.connector(), rows);
-            writer.committed(rows);
-            LOG.debugf("Task %s committed offsets of %d source partitions", id, rows.size());
+        List<ConnectStore.SourceOffsetRow> rows;
+        try {
+            rows = writer.commitRows();
+            if (!rows.isEmpty()) {
+                writer.flushWritten();
+                int written = worker.store().commitSourceOffsets(id.connector(), rows);
+                if (written < rows.size()) {
+                    LOG.warnf(
+                            "Task %s: %d source partitions had their offsets altered meanwhile; kept those",
+                            id, rows.size() - written);
+                }
+                writer.committed(rows);
+                LOG.debugf("Task %s committed offsets of %d source partitions", id, rows.size());
+            }
+        } catch (RuntimeException e) {
+            // as Kafka Connect: a failed offset commit is logged and retried by the next one; what
+            // was written meanwhile is matched again after a crash (ADR 0006)
+            LOG.warnf("Task %s: source offset commit failed, the next one will retry: %s", id, e.toString());
+            return;
         }
         try {
             task.commit();
@@ -177,13 +226,6 @@ final class SourceTaskRunner extends TaskRunner {
 
     @Override
     protected void wake() {
-        if (stopping) {
-            try {
-                task.stop(); // interrupts a blocking poll, from this (another) thread as the API allows
-            } catch (RuntimeException e) {
-                LOG.warnf(e, "Task %s: stop() failed", id);
-            }
-        }
         synchronized (pauseMonitor) {
             pauseMonitor.notifyAll();
         }
@@ -214,7 +256,7 @@ final class SourceTaskRunner extends TaskRunner {
 
         @Override
         public org.apache.kafka.common.metrics.PluginMetrics pluginMetrics() {
-            return worker.pluginMetrics(id.connector(), id.task());
+            return metrics();
         }
 
         @Override

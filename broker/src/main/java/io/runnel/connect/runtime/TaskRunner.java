@@ -22,6 +22,7 @@ abstract class TaskRunner implements Runnable {
     protected volatile boolean stopping;
     private volatile boolean failed;
     private Thread thread;
+    private org.apache.kafka.common.metrics.internals.PluginMetricsImpl metrics;
 
     TaskRunner(
             Worker worker,
@@ -58,7 +59,27 @@ abstract class TaskRunner implements Runnable {
                 worker.status().task(id, TaskState.FAILED, t);
             }
         } finally {
+            closeMetrics();
             Thread.currentThread().setContextClassLoader(previous);
+        }
+    }
+
+    /** The task's metrics (KIP-877): one registry per run, closed when the task ends. */
+    protected final synchronized org.apache.kafka.common.metrics.PluginMetrics metrics() {
+        if (metrics == null) {
+            metrics = worker.pluginMetrics(id.connector(), id.task());
+        }
+        return metrics;
+    }
+
+    private synchronized void closeMetrics() {
+        if (metrics != null) {
+            try {
+                metrics.close();
+            } catch (java.io.IOException e) {
+                LOG.debugf("Task %s: closing its metrics failed: %s", id, e);
+            }
+            metrics = null;
         }
     }
 
@@ -97,6 +118,10 @@ abstract class TaskRunner implements Runnable {
             return false;
         }
         return true;
+    }
+
+    final boolean isAlive() {
+        return thread != null && thread.isAlive();
     }
 
     final boolean failed() {

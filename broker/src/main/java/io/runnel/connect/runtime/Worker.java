@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.metrics.Metrics;
-import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
 import org.apache.kafka.connect.errors.ConnectException;
 
@@ -35,7 +34,7 @@ public record Worker(
         Metrics metrics) {
 
     /** Metrics a connector or task registers (KIP-877), tagged with its name. */
-    public PluginMetrics pluginMetrics(String connector, int task) {
+    public PluginMetricsImpl pluginMetrics(String connector, int task) {
         java.util.Map<String, String> tags = new java.util.LinkedHashMap<>();
         tags.put("connector", connector);
         if (task >= 0) {

@@ -137,7 +137,8 @@ public class ConnectStore {
 
     /**
      * Replaces the connector's task configs if they differ from the stored ones (Kafka Connect
-     * writes new task configs only when they changed). Status rows of tasks that no longer exist go.
+     * writes new task configs only when they changed). Rows are updated in place, so a task's owner
+     * stays until that broker has stopped it; status rows of tasks that no longer exist go.
      * Returns whether anything changed.
      */
     @Transactional
@@ -152,21 +153,51 @@ public class ConnectStore {
                 return false;
             }
         }
-        em.createNativeQuery("delete from connector_tasks where connector = ?1")
+        em.createNativeQuery("delete from connector_tasks where connector = ?1 and task >= ?2")
                 .setParameter(1, connector)
+                .setParameter(2, configs.size())
                 .executeUpdate();
         em.createNativeQuery("delete from connector_status where connector = ?1 and task >= ?2")
                 .setParameter(1, connector)
                 .setParameter(2, configs.size())
                 .executeUpdate();
         for (int i = 0; i < configs.size(); i++) {
-            em.createNativeQuery("insert into connector_tasks (connector, task, config) values (?1, ?2, ?3)")
+            em.createNativeQuery("insert into connector_tasks (connector, task, config) values (?1, ?2, ?3)"
+                            + " on conflict (connector, task) do update set config = excluded.config")
                     .setParameter(1, connector)
                     .setParameter(2, i)
                     .setParameter(3, Json.write(configs.get(i)))
                     .executeUpdate();
         }
         return true;
+    }
+
+    /**
+     * Claims a task for a broker: only if nobody runs it, this broker already does, or its owner's
+     * lease has expired. A task moving between brokers thus never runs twice at once: the new
+     * owner waits until the old one has stopped it (and made its last commit) or is dead.
+     */
+    @Transactional
+    public boolean claimTask(String connector, int task, int nodeId) {
+        return em.createNativeQuery("update connector_tasks set owner = ?3 where connector = ?1 and task = ?2"
+                                + " and (owner is null or owner = ?3 or not exists (select 1 from brokers b"
+                                + " where b.node_id = connector_tasks.owner and b.lease_expires_at > now()))")
+                        .setParameter(1, connector)
+                        .setParameter(2, task)
+                        .setParameter(3, nodeId)
+                        .executeUpdate()
+                == 1;
+    }
+
+    /** Gives up a broker's claim on a task, once it has stopped running it. */
+    @Transactional
+    public void releaseTask(String connector, int task, int nodeId) {
+        em.createNativeQuery(
+                        "update connector_tasks set owner = null where connector = ?1 and task = ?2 and owner = ?3")
+                .setParameter(1, connector)
+                .setParameter(2, task)
+                .setParameter(3, nodeId)
+                .executeUpdate();
     }
 
     // ---- status
@@ -268,15 +299,22 @@ public class ConnectStore {
                 (String) row[4]);
     }
 
-    /** Commits the offsets and sequences of several source partitions in one transaction. */
+    /**
+     * Commits the offsets and sequences of several source partitions in one transaction. A row whose
+     * producer epoch moved on (its offsets were altered through the REST API meanwhile) keeps the
+     * newer state; returns how many rows were written.
+     */
     @Transactional
-    public void commitSourceOffsets(String connector, List<SourceOffsetRow> rows) {
+    public int commitSourceOffsets(String connector, List<SourceOffsetRow> rows) {
+        int written = 0;
         for (SourceOffsetRow row : rows) {
-            em.createNativeQuery("insert into connector_source_offsets (connector, source_partition, source_offset,"
-                            + " producer_id, producer_epoch, sequences) values (?1, ?2, ?3, ?4, ?5, ?6)"
-                            + " on conflict (connector, source_partition) do update set"
-                            + " source_offset = excluded.source_offset, producer_id = excluded.producer_id,"
-                            + " producer_epoch = excluded.producer_epoch, sequences = excluded.sequences")
+            written += em.createNativeQuery(
+                            "insert into connector_source_offsets (connector, source_partition, source_offset,"
+                                    + " producer_id, producer_epoch, sequences) values (?1, ?2, ?3, ?4, ?5, ?6)"
+                                    + " on conflict (connector, source_partition) do update set"
+                                    + " source_offset = excluded.source_offset, producer_id = excluded.producer_id,"
+                                    + " producer_epoch = excluded.producer_epoch, sequences = excluded.sequences"
+                                    + " where connector_source_offsets.producer_epoch = excluded.producer_epoch")
                     .setParameter(1, connector)
                     .setParameter(2, row.sourcePartition())
                     .setParameter(3, row.sourceOffset())
@@ -285,6 +323,19 @@ public class ConnectStore {
                     .setParameter(6, row.sequences())
                     .executeUpdate();
         }
+        return written;
+    }
+
+    /** Records where a source partition's writes to a new topic partition start, before the first one. */
+    @Transactional
+    public void recordSequences(String connector, String sourcePartition, short epoch, String sequences) {
+        em.createNativeQuery("update connector_source_offsets set sequences = ?3"
+                        + " where connector = ?1 and source_partition = ?2 and producer_epoch = ?4")
+                .setParameter(1, connector)
+                .setParameter(2, sourcePartition)
+                .setParameter(3, sequences)
+                .setParameter(4, epoch)
+                .executeUpdate();
     }
 
     /**

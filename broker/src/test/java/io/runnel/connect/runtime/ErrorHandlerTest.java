@@ -89,8 +89,8 @@ class ErrorHandlerTest {
 
     @Test
     void aNonRetriableFailureIsNotRetriedEvenWithARetryTimeout() {
-        ErrorHandler handler = new ErrorHandler(
-                TASK, Map.of("errors.retry.timeout", "60000", "errors.tolerance", "all"), reporter);
+        ErrorHandler handler =
+                new ErrorHandler(TASK, Map.of("errors.retry.timeout", "60000", "errors.tolerance", "all"), reporter);
         AtomicInteger attempts = new AtomicInteger();
 
         handler.execute(ErrorHandler.Stage.VALUE_CONVERTER, String.class, null, () -> {
