@@ -321,6 +321,11 @@ public class ConnectorsResource {
                     + " modified. This can be done for the specified connector by issuing a 'PUT' request to the"
                     + " '/connectors/" + name + "/stop' endpoint");
         }
+        StatusRow status = store.statuses(name).get(-1);
+        if (status == null || !TaskState.STOPPED.name().equals(status.state())) {
+            throw new ConnectRestException(409, "Connector " + name + " is still stopping its tasks; its offsets can"
+                    + " be modified once GET /connectors/" + name + "/status reports STOPPED");
+        }
         return row;
     }
 

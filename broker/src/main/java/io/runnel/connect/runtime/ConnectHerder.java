@@ -166,9 +166,8 @@ public class ConnectHerder {
             if (row == null || owner(name, -1, brokers) != self || needsRestart(running.row(), row)) {
                 running.stop();
                 connectors.remove(name);
-            } else if (row.targetState() != running.row().targetState()) {
+            } else if (row.targetState() != running.targetState()) {
                 running.transition(row.targetState());
-                connectors.put(name, running);
             }
         }
         for (ConnectorRow row : rows.values()) {

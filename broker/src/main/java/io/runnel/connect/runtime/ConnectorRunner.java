@@ -26,6 +26,9 @@ final class ConnectorRunner {
     private volatile boolean reconfigurationRequested;
     private volatile Throwable raisedError;
     private boolean failed;
+    private TargetState targetState;
+    /** STOPPED was asked for; the tasks are still being stopped somewhere. */
+    private boolean stopPending;
     private org.apache.kafka.common.metrics.internals.PluginMetricsImpl metrics;
 
     ConnectorRunner(Worker worker, ConnectorRow row, PluginDesc plugin, Runnable reconfigure) {
@@ -33,6 +36,12 @@ final class ConnectorRunner {
         this.row = row;
         this.plugin = plugin;
         this.reconfigure = reconfigure;
+        this.targetState = row.targetState();
+    }
+
+    /** The target state this runner last acted on. */
+    TargetState targetState() {
+        return targetState;
     }
 
     ConnectorRow row() {
@@ -47,8 +56,8 @@ final class ConnectorRunner {
     void start() {
         String name = row.name();
         if (row.targetState() == TargetState.STOPPED) {
-            worker.store().replaceTasks(name, List.of());
-            worker.status().connector(name, TaskState.STOPPED, null);
+            stopPending = true;
+            finishStopWhenTasksReleased();
             return;
         }
         try {
@@ -68,6 +77,10 @@ final class ConnectorRunner {
 
     /** Regenerates task configs when the connector asked to (ConnectorContext.requestTaskReconfiguration). */
     void maybeReconfigure() {
+        if (stopPending) {
+            finishStopWhenTasksReleased();
+            return;
+        }
         if (raisedError != null && !failed) {
             fail(raisedError);
             return;
@@ -80,6 +93,20 @@ final class ConnectorRunner {
                 fail(e);
             }
         }
+    }
+
+    /**
+     * STOPPED is reported (and the task configs removed, as Kafka Connect does) only once no broker
+     * holds a task of this connector any more: the tasks have made their last commit, a sink's
+     * consumer has left its group, and offsets may be altered.
+     */
+    private void finishStopWhenTasksReleased() {
+        if (worker.store().claimedTasks(row.name()) > 0) {
+            return;
+        }
+        worker.store().replaceTasks(row.name(), List.of());
+        worker.status().connector(row.name(), TaskState.STOPPED, null);
+        stopPending = false;
     }
 
     private void updateTaskConfigs() {
@@ -103,6 +130,7 @@ final class ConnectorRunner {
 
     /** Pause and resume only change the reported state here; tasks follow the target state themselves. */
     void transition(TargetState state) {
+        targetState = state;
         if (!failed) {
             worker.status()
                     .connector(row.name(), state == TargetState.PAUSED ? TaskState.PAUSED : TaskState.RUNNING, null);

@@ -189,6 +189,17 @@ public class ConnectStore {
                 == 1;
     }
 
+    /** How many of the connector's tasks a live broker still holds. */
+    @Transactional
+    public int claimedTasks(String connector) {
+        return ((Number) em.createNativeQuery("select count(*) from connector_tasks t where t.connector = ?1"
+                                + " and t.owner is not null and exists (select 1 from brokers b"
+                                + " where b.node_id = t.owner and b.lease_expires_at > now())")
+                        .setParameter(1, connector)
+                        .getSingleResult())
+                .intValue();
+    }
+
     /** Gives up a broker's claim on a task, once it has stopped running it. */
     @Transactional
     public void releaseTask(String connector, int task, int nodeId) {
