@@ -98,6 +98,12 @@ public class TopicManager {
         } catch (PersistenceException e) {
             // Another broker created the same name between our check and our insert.
             throw new TopicExistsException("Topic '" + name + "' already exists.");
+        } catch (RuntimeException e) {
+            // the same, found only when the transaction commits (wrapped by the transaction manager)
+            if (isUniqueViolation(e)) {
+                throw new TopicExistsException("Topic '" + name + "' already exists.");
+            }
+            throw e;
         }
         cache.update(current -> current.withTopic(topic));
         return topic;
@@ -258,6 +264,15 @@ public class TopicManager {
             }
             return changed;
         });
+    }
+
+    private static boolean isUniqueViolation(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.sql.SQLException sql && "23505".equals(sql.getSQLState())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public static void validateName(String name) {

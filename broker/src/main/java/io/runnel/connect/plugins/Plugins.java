@@ -233,6 +233,17 @@ public class Plugins {
         }
     }
 
+    /** Runs plugin code with the plugin's class loader as the thread's context class loader. */
+    public static <T> T withLoader(ClassLoader loader, Supplier<T> action) {
+        ClassLoader previous = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(loader);
+        try {
+            return action.get();
+        } finally {
+            Thread.currentThread().setContextClassLoader(previous);
+        }
+    }
+
     public Collection<ClassLoader> loaders() {
         return loaders;
     }

@@ -84,7 +84,7 @@ public class ConfigValidator {
 
         Connector connector = plugins.newInstance(plugin.pluginClass(), Connector.class);
         ConfigDef connectorDef = connector.config();
-        Config connectorResult = withLoader(plugin, () -> connector.validate(config));
+        Config connectorResult = Plugins.withLoader(plugin.loader(), () -> connector.validate(config));
         for (ConfigValue value : connectorResult.configValues()) {
             ConfigValue existing = find(values, value.name());
             if (existing == null) {
@@ -201,16 +201,6 @@ public class ConfigValidator {
             return List.of();
         }
         return List.of(value.trim().split("\\s*,\\s*"));
-    }
-
-    private static <T> T withLoader(PluginDesc plugin, java.util.function.Supplier<T> action) {
-        ClassLoader previous = Thread.currentThread().getContextClassLoader();
-        Thread.currentThread().setContextClassLoader(plugin.loader());
-        try {
-            return action.get();
-        } finally {
-            Thread.currentThread().setContextClassLoader(previous);
-        }
     }
 
     private static ConfigValue find(List<ConfigValue> values, String name) {

@@ -1,6 +1,7 @@
 package io.runnel.connect.runtime;
 
 import io.runnel.connect.plugins.PluginDesc;
+import io.runnel.connect.plugins.Plugins;
 import io.runnel.connect.storage.ConnectStore.ConnectorRow;
 import io.runnel.connect.storage.ConnectStore.TargetState;
 import java.util.List;
@@ -171,13 +172,7 @@ final class ConnectorRunner {
     }
 
     private <T> T withLoader(java.util.function.Supplier<T> action) {
-        ClassLoader previous = Thread.currentThread().getContextClassLoader();
-        Thread.currentThread().setContextClassLoader(plugin.loader());
-        try {
-            return action.get();
-        } finally {
-            Thread.currentThread().setContextClassLoader(previous);
-        }
+        return Plugins.withLoader(plugin.loader(), action);
     }
 
     private final class Context implements ConnectorContext {

@@ -16,17 +16,9 @@ public record Converters(Converter key, Converter value, HeaderConverter header)
 
     public static Converters create(
             Plugins plugins, Map<String, String> config, RunnelConfig.ConnectSettings defaults) {
-        Converter key = plugins.newInstance(
-                plugins.pluginClass(
-                        config.getOrDefault(ConnectorConfigs.KEY_CONVERTER, defaults.keyConverter()),
-                        PluginType.CONVERTER),
-                Converter.class);
+        Converter key = converter(plugins, config, ConnectorConfigs.KEY_CONVERTER, defaults.keyConverter());
         key.configure(withPrefix(config, ConnectorConfigs.KEY_CONVERTER + "."), true);
-        Converter value = plugins.newInstance(
-                plugins.pluginClass(
-                        config.getOrDefault(ConnectorConfigs.VALUE_CONVERTER, defaults.valueConverter()),
-                        PluginType.CONVERTER),
-                Converter.class);
+        Converter value = converter(plugins, config, ConnectorConfigs.VALUE_CONVERTER, defaults.valueConverter());
         value.configure(withPrefix(config, ConnectorConfigs.VALUE_CONVERTER + "."), false);
         HeaderConverter header = plugins.newInstance(
                 plugins.pluginClass(
@@ -37,6 +29,13 @@ public record Converters(Converter key, Converter value, HeaderConverter header)
         headerConfig.putIfAbsent("converter.type", "header");
         header.configure(headerConfig);
         return new Converters(key, value, header);
+    }
+
+    private static Converter converter(
+            Plugins plugins, Map<String, String> config, String setting, String brokerDefault) {
+        return plugins.newInstance(
+                plugins.pluginClass(config.getOrDefault(setting, brokerDefault), PluginType.CONVERTER),
+                Converter.class);
     }
 
     static Map<String, Object> withPrefix(Map<String, String> config, String prefix) {

@@ -332,16 +332,8 @@ final class SourceRecordWriter {
             throw new ConnectException("The log already holds batch " + state.producerId + "/" + sequence.next + " of "
                     + state.key + " in " + tp + ": another copy of this task is writing");
         }
-        PartitionLog log = target.log();
-        if (log.flushDue()) {
-            try {
-                worker.logs().flushAsync(log).get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ConnectException("Interrupted flushing " + tp, e);
-            } catch (ExecutionException e) {
-                throw new ConnectException("Could not flush " + tp, e.getCause());
-            }
+        if (target.log().flushDue()) {
+            flush(target.log(), tp);
         }
         sequence.next = DefaultRecordBatch.incrementSequence(sequence.next, records.size());
         List<Written> written = new ArrayList<>(records.size());
@@ -540,18 +532,21 @@ final class SourceRecordWriter {
             }
             for (TopicPartition tp : state.sequences.keySet()) {
                 PartitionLog log = log(tp);
-                if (log == null) {
-                    continue;
-                }
-                try {
-                    worker.logs().flushAsync(log).get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new ConnectException("Interrupted flushing " + tp, e);
-                } catch (ExecutionException e) {
-                    throw new ConnectException("Could not flush " + tp, e.getCause());
+                if (log != null) {
+                    flush(log, tp);
                 }
             }
+        }
+    }
+
+    private void flush(PartitionLog log, TopicPartition tp) {
+        try {
+            worker.logs().flushAsync(log).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectException("Interrupted flushing " + tp, e);
+        } catch (ExecutionException e) {
+            throw new ConnectException("Could not flush " + tp, e.getCause());
         }
     }
 

@@ -59,7 +59,7 @@ public record Worker(
                     .get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof TopicExistsException) {
-                return metadata.image().topic(name);
+                return awaitTopic(name); // another broker created it; our image learns of it shortly
             }
             throw new ConnectException(
                     "Could not create topic " + name + ": " + e.getCause().getMessage(), e.getCause());
@@ -69,6 +69,24 @@ public record Worker(
             Thread.currentThread().interrupt();
             throw new ConnectException("Interrupted creating topic " + name, e);
         }
+    }
+
+    private TopicImage awaitTopic(String name) {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline) {
+            TopicImage topic = metadata.image().topic(name);
+            if (topic != null) {
+                return topic;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        throw new org.apache.kafka.connect.errors.RetriableException(
+                "Topic " + name + " exists but this broker's metadata does not show it yet");
     }
 
     public RunnelConfig.ConnectSettings settings() {

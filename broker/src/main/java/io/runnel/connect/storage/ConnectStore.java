@@ -252,14 +252,8 @@ public class ConnectStore {
                 .setParameter(1, connector)
                 .getResultList();
         List<SourceOffsetRow> result = new ArrayList<>(rows.size());
-        for (Object r : rows) {
-            Object[] row = (Object[]) r;
-            result.add(new SourceOffsetRow(
-                    (String) row[0],
-                    (String) row[1],
-                    ((Number) row[2]).longValue(),
-                    ((Number) row[3]).shortValue(),
-                    (String) row[4]));
+        for (Object row : rows) {
+            result.add(sourceOffsetRow((Object[]) row));
         }
         return result;
     }
@@ -274,13 +268,7 @@ public class ConnectStore {
         if (rows.isEmpty()) {
             return Optional.empty();
         }
-        Object[] row = (Object[]) rows.get(0);
-        return Optional.of(new SourceOffsetRow(
-                (String) row[0],
-                (String) row[1],
-                ((Number) row[2]).longValue(),
-                ((Number) row[3]).shortValue(),
-                (String) row[4]));
+        return Optional.of(sourceOffsetRow((Object[]) rows.get(0)));
     }
 
     /**
@@ -296,18 +284,7 @@ public class ConnectStore {
                 .setParameter(2, sourcePartition)
                 .setParameter(3, producerId)
                 .executeUpdate();
-        Object[] row = (Object[]) em.createNativeQuery("select source_partition, source_offset, producer_id,"
-                        + " producer_epoch, sequences from connector_source_offsets"
-                        + " where connector = ?1 and source_partition = ?2")
-                .setParameter(1, connector)
-                .setParameter(2, sourcePartition)
-                .getSingleResult();
-        return new SourceOffsetRow(
-                (String) row[0],
-                (String) row[1],
-                ((Number) row[2]).longValue(),
-                ((Number) row[3]).shortValue(),
-                (String) row[4]);
+        return sourceOffset(connector, sourcePartition).orElseThrow();
     }
 
     /**
@@ -379,6 +356,15 @@ public class ConnectStore {
                 Json.readStringMap((String) row[1]),
                 TargetState.valueOf((String) row[2]),
                 ((Number) row[3]).intValue());
+    }
+
+    private static SourceOffsetRow sourceOffsetRow(Object[] row) {
+        return new SourceOffsetRow(
+                (String) row[0],
+                (String) row[1],
+                ((Number) row[2]).longValue(),
+                ((Number) row[3]).shortValue(),
+                (String) row[4]);
     }
 
     private static List<TaskRow> taskRows(List<?> rows) {
