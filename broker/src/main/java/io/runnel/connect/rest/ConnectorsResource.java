@@ -323,8 +323,10 @@ public class ConnectorsResource {
         }
         StatusRow status = store.statuses(name).get(-1);
         if (status == null || !TaskState.STOPPED.name().equals(status.state())) {
-            throw new ConnectRestException(409, "Connector " + name + " is still stopping its tasks; its offsets can"
-                    + " be modified once GET /connectors/" + name + "/status reports STOPPED");
+            throw new ConnectRestException(
+                    409,
+                    "Connector " + name + " is still stopping its tasks; its offsets can"
+                            + " be modified once GET /connectors/" + name + "/status reports STOPPED");
         }
         return row;
     }

@@ -18,10 +18,15 @@ public class RootResource {
     MetadataCache metadata;
 
     public record ServerInfo(
-            String version, String commit, @JsonProperty("kafka_cluster_id") String kafkaClusterId) {}
+            String version,
+            String commit,
+            @JsonProperty("kafka_cluster_id") String kafkaClusterId) {}
 
     @GET
     public ServerInfo info() {
-        return new ServerInfo(AppInfoParser.getVersion(), AppInfoParser.getCommitId(), metadata.image().clusterId());
+        return new ServerInfo(
+                AppInfoParser.getVersion(),
+                AppInfoParser.getCommitId(),
+                metadata.image().clusterId());
     }
 }

@@ -30,6 +30,7 @@ final class ConnectorRunner {
     private TargetState targetState;
     /** STOPPED was asked for; the tasks are still being stopped somewhere. */
     private boolean stopPending;
+
     private org.apache.kafka.common.metrics.internals.PluginMetricsImpl metrics;
 
     ConnectorRunner(Worker worker, ConnectorRow row, PluginDesc plugin, Runnable reconfigure) {
