@@ -514,6 +514,12 @@ class ConnectRestIT {
     }
 
     @Test
+    void unknownPathsAndMethodsAnswerWithTheErrorBody() {
+        assertError(api().get("/connectors/rest-x/no-such-thing"), 404, "404");
+        assertError(api().delete("/connector-plugins"), 405, "405");
+    }
+
+    @Test
     void theRootAnswersVersionCommitAndClusterId() {
         Response root = api().get("/");
         assertThat(root.statusCode()).isEqualTo(200);

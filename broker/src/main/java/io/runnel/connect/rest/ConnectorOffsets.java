@@ -114,18 +114,15 @@ public class ConnectorOffsets {
         if (plugin == null) {
             return; // not installed: nothing can check them, and no task of this broker reads them
         }
-        ClassLoader previous = Thread.currentThread().getContextClassLoader();
-        Thread.currentThread().setContextClassLoader(plugin.loader());
         try {
-            alterOffsets.apply(plugins.newInstance(plugin.pluginClass(), Connector.class));
+            Plugins.withLoader(
+                    plugin.loader(), () -> alterOffsets.apply(plugins.newInstance(plugin.pluginClass(), Connector.class)));
         } catch (UnsupportedOperationException e) {
             throw ConnectRestException.badRequest("Connector " + row.name()
                     + " does not support external modification of offsets: " + e.getMessage());
         } catch (RuntimeException e) {
             throw ConnectRestException.badRequest(
                     "Connector " + row.name() + " rejected the offsets: " + e.getMessage());
-        } finally {
-            Thread.currentThread().setContextClassLoader(previous);
         }
     }
 
@@ -223,8 +220,15 @@ public class ConnectorOffsets {
         });
     }
 
+    /** Resets every offset; the connector is asked first, with a null offset per partition (KIP-875). */
     void reset(ConnectorRow row, String type) {
         if ("sink".equals(type)) {
+            Map<TopicPartition, Long> cleared = new HashMap<>();
+            get(row, type).offsets().forEach(o -> cleared.put(
+                    new TopicPartition(
+                            (String) o.partition().get(KAFKA_TOPIC), ((Number) o.partition().get(KAFKA_PARTITION)).intValue()),
+                    null));
+            checkWithConnector(row, c -> ((SinkConnector) c).alterOffsets(row.config(), cleared));
             try {
                 call(() ->
                         admin().deleteConsumerGroups(List.of(group(row))).all().get(30, TimeUnit.SECONDS));
@@ -235,7 +239,11 @@ public class ConnectorOffsets {
             }
             return;
         }
-        for (ConnectStore.SourceOffsetRow offset : store.sourceOffsets(row.name())) {
+        List<ConnectStore.SourceOffsetRow> rows = store.sourceOffsets(row.name());
+        Map<Map<String, ?>, Map<String, ?>> cleared = new HashMap<>();
+        rows.forEach(offset -> cleared.put(Json.readMap(offset.sourcePartition()), null));
+        checkWithConnector(row, c -> ((SourceConnector) c).alterOffsets(row.config(), cleared));
+        for (ConnectStore.SourceOffsetRow offset : rows) {
             store.alterSourceOffset(row.name(), offset.sourcePartition(), null);
         }
     }
