@@ -116,7 +116,8 @@ public class ConnectorOffsets {
         }
         try {
             Plugins.withLoader(
-                    plugin.loader(), () -> alterOffsets.apply(plugins.newInstance(plugin.pluginClass(), Connector.class)));
+                    plugin.loader(),
+                    () -> alterOffsets.apply(plugins.newInstance(plugin.pluginClass(), Connector.class)));
         } catch (UnsupportedOperationException e) {
             throw ConnectRestException.badRequest("Connector " + row.name()
                     + " does not support external modification of offsets: " + e.getMessage());
@@ -224,10 +225,13 @@ public class ConnectorOffsets {
     void reset(ConnectorRow row, String type) {
         if ("sink".equals(type)) {
             Map<TopicPartition, Long> cleared = new HashMap<>();
-            get(row, type).offsets().forEach(o -> cleared.put(
-                    new TopicPartition(
-                            (String) o.partition().get(KAFKA_TOPIC), ((Number) o.partition().get(KAFKA_PARTITION)).intValue()),
-                    null));
+            get(row, type)
+                    .offsets()
+                    .forEach(o -> cleared.put(
+                            new TopicPartition(
+                                    (String) o.partition().get(KAFKA_TOPIC),
+                                    ((Number) o.partition().get(KAFKA_PARTITION)).intValue()),
+                            null));
             checkWithConnector(row, c -> ((SinkConnector) c).alterOffsets(row.config(), cleared));
             try {
                 call(() ->
