@@ -747,13 +747,18 @@ def wrap(fn, what, broker=None):
     return res
 
 
+def new_broker(cfg, cls, run_name):
+    """A broker of class cls on an empty run directory, logging to <logs>/<run_name>.log."""
+    run_dir = os.path.join(cfg.runs, run_name)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    log_path = os.path.join(cfg.logs, run_name + ".log")
+    return cls(cfg, run_dir, log_path), run_dir, log_path
+
+
 def one_round(cfg, cls, round_no):
     """Everything measured in one round for one broker: a flat dict metric -> value | Failure."""
     name = cls.name
-    run_dir = os.path.join(cfg.runs, "%s-r%d" % (name, round_no))
-    shutil.rmtree(run_dir, ignore_errors=True)
-    log_path = os.path.join(cfg.logs, "%s-r%d.log" % (name, round_no))
-    b = cls(cfg, run_dir, log_path)
+    b, run_dir, log_path = new_broker(cfg, cls, "%s-r%d" % (name, round_no))
     r = {}
     try:
         b.prepare()
@@ -837,10 +842,7 @@ def one_round(cfg, cls, round_no):
 
 def scale_round(cfg, cls, partitions, round_no):
     name = cls.name
-    run_dir = os.path.join(cfg.runs, "%s-scale%d-r%d" % (name, partitions, round_no))
-    shutil.rmtree(run_dir, ignore_errors=True)
-    log_path = os.path.join(cfg.logs, "%s-scale%d-r%d.log" % (name, partitions, round_no))
-    b = cls(cfg, run_dir, log_path)
+    b, run_dir, log_path = new_broker(cfg, cls, "%s-scale%d-r%d" % (name, partitions, round_no))
     r = {}
     try:
         b.prepare()
@@ -898,10 +900,7 @@ def scale_round(cfg, cls, partitions, round_no):
 def commits_round(cfg, cls, round_no):
     """Offset commits per second (OffsetCommitBench): simple commits made durable by the broker."""
     name = cls.name
-    run_dir = os.path.join(cfg.runs, "%s-commits-r%d" % (name, round_no))
-    shutil.rmtree(run_dir, ignore_errors=True)
-    log_path = os.path.join(cfg.logs, "%s-commits-r%d.log" % (name, round_no))
-    b = cls(cfg, run_dir, log_path)
+    b, run_dir, log_path = new_broker(cfg, cls, "%s-commits-r%d" % (name, round_no))
     r = {}
     try:
         b.prepare()
@@ -1076,10 +1075,7 @@ def connect_round(cfg, cls, round_no):
     sink connector back into a file: time from the first POST /connectors until the output has every
     line, and the CPU and memory of everything the side needs for it (Kafka: broker + worker)."""
     name = cls.name
-    run_dir = os.path.join(cfg.runs, "%s-connect-r%d" % (name, round_no))
-    shutil.rmtree(run_dir, ignore_errors=True)
-    log_path = os.path.join(cfg.logs, "%s-connect-r%d.log" % (name, round_no))
-    b = cls(cfg, run_dir, log_path)
+    b, run_dir, log_path = new_broker(cfg, cls, "%s-connect-r%d" % (name, round_no))
     if cls is RunnelBroker:
         b.extra_sysprops = ("-Drunnel.connect.offset-flush-interval-ms=%d" % cfg.connect_flush_ms,)
     w = None

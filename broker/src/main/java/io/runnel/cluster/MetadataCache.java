@@ -33,4 +33,8 @@ public class MetadataCache {
     public void onUpdate(Consumer<MetadataImage> listener) {
         listeners.add(listener);
     }
+
+    public void removeListener(Consumer<MetadataImage> listener) {
+        listeners.remove(listener);
+    }
 }

@@ -7,7 +7,6 @@ import io.runnel.metadata.PartitionEntity;
 import io.runnel.metadata.TopicEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import jakarta.persistence.PersistenceException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -95,11 +94,9 @@ public class TopicManager {
                 .toList();
         try {
             store.createTopic(entity, rows, request.configs());
-        } catch (PersistenceException e) {
-            // Another broker created the same name between our check and our insert.
-            throw new TopicExistsException("Topic '" + name + "' already exists.");
         } catch (RuntimeException e) {
-            // the same, found only when the transaction commits (wrapped by the transaction manager)
+            // Another broker created the same name between our check and our insert; the violation
+            // surfaces at the insert or, wrapped by the transaction manager, at commit.
             if (isUniqueViolation(e)) {
                 throw new TopicExistsException("Topic '" + name + "' already exists.");
             }

@@ -47,6 +47,7 @@ public class Plugins {
     private final Map<String, PluginDesc> byClassName = new LinkedHashMap<>();
     private final Map<String, PluginDesc> byAlias = new LinkedHashMap<>();
     private final List<ClassLoader> loaders = new ArrayList<>();
+    private final Map<PluginDesc, String> versions = new java.util.concurrent.ConcurrentHashMap<>();
 
     @PostConstruct
     void scan() {
@@ -128,18 +129,25 @@ public class Plugins {
                 if (byClassName.containsKey(pluginClass.getName() + "/" + type)) {
                     continue;
                 }
-                String version = version(provider::get);
-                byClassName.put(pluginClass.getName() + "/" + type, new PluginDesc(pluginClass, type, version, loader));
+                byClassName.put(pluginClass.getName() + "/" + type, new PluginDesc(pluginClass, type, loader));
             }
         }
     }
 
-    private static String version(Supplier<?> instance) {
-        try {
-            return instance.get() instanceof Versioned versioned ? versioned.version() : "undefined";
-        } catch (RuntimeException | LinkageError e) {
-            return "undefined";
-        }
+    /**
+     * A plugin's version ({@link Versioned}), or "undefined". Asked when listed, not at start-up:
+     * finding the version means instantiating the plugin.
+     */
+    public String version(PluginDesc plugin) {
+        return versions.computeIfAbsent(plugin, p -> {
+            try {
+                return newInstance(p.pluginClass(), Object.class) instanceof Versioned versioned
+                        ? versioned.version()
+                        : "undefined";
+            } catch (RuntimeException | LinkageError e) {
+                return "undefined";
+            }
+        });
     }
 
     private static List<String> aliases(PluginDesc desc) {

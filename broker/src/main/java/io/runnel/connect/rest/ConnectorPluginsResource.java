@@ -40,7 +40,7 @@ public class ConnectorPluginsResource {
     public List<PluginInfo> list(@QueryParam("connectorsOnly") @DefaultValue("true") boolean connectorsOnly) {
         return (connectorsOnly ? plugins.connectors() : plugins.all())
                 .stream()
-                        .map(p -> new PluginInfo(p.className(), p.type().restName(), p.version()))
+                        .map(p -> new PluginInfo(p.className(), p.type().restName(), plugins.version(p)))
                         .toList();
     }
 

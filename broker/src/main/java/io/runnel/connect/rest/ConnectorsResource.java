@@ -292,7 +292,8 @@ public class ConnectorsResource {
     @GET
     @Path("/{name}/offsets")
     public ConnectorOffsets.Offsets getOffsets(@PathParam("name") String name) {
-        return offsets.get(row(name), type(row(name)));
+        ConnectorRow row = row(name);
+        return offsets.get(row, type(row));
     }
 
     @PATCH

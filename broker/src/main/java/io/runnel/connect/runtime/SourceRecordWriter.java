@@ -148,8 +148,10 @@ final class SourceRecordWriter {
         List<Written> written = new ArrayList<>(records.size());
         Map<SourceState, Map<TopicPartition, List<Prepared>>> toAppend = new LinkedHashMap<>();
         Map<TopicPartition, List<Prepared>> toSend = new LinkedHashMap<>();
+        List<SourceState> recordStates = new ArrayList<>(records.size());
         for (Prepared record : records) {
             SourceState state = state(record.sourcePartition());
+            recordStates.add(state);
             if (record.dropped()) {
                 continue;
             }
@@ -186,8 +188,9 @@ final class SourceRecordWriter {
         if (!toSend.isEmpty()) {
             written.addAll(send(toSend));
         }
-        for (Prepared record : records) {
-            SourceState state = state(record.sourcePartition());
+        for (int i = 0; i < records.size(); i++) {
+            Prepared record = records.get(i);
+            SourceState state = recordStates.get(i);
             if (record.sourceOffset() != null) {
                 state.latestOffset = record.sourceOffset();
             }

@@ -1,6 +1,7 @@
 package io.runnel.connect.runtime;
 
 import io.runnel.cluster.MetadataCache;
+import io.runnel.cluster.MetadataImage;
 import io.runnel.cluster.TopicImage;
 import io.runnel.cluster.TopicManager;
 import io.runnel.config.RunnelConfig;
@@ -9,13 +10,16 @@ import io.runnel.connect.storage.ConnectStore;
 import io.runnel.log.LogManager;
 import io.runnel.txn.ProducerIdManager;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.metrics.Metrics;
 import org.apache.kafka.common.metrics.internals.PluginMetricsImpl;
 import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
 
 /**
  * What the tasks of this broker share: plugins, storage, the broker's own log and metadata, and the
@@ -71,22 +75,27 @@ public record Worker(
         }
     }
 
+    /** Waits (30 s at most) until this broker's metadata image shows the topic. */
     private TopicImage awaitTopic(String name) {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (System.currentTimeMillis() < deadline) {
-            TopicImage topic = metadata.image().topic(name);
+        CompletableFuture<TopicImage> shown = new CompletableFuture<>();
+        Consumer<MetadataImage> listener = image -> {
+            TopicImage topic = image.topic(name);
             if (topic != null) {
-                return topic;
+                shown.complete(topic);
             }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        };
+        metadata.onUpdate(listener);
+        try {
+            listener.accept(metadata.image()); // it may be there already
+            return shown.get(30, TimeUnit.SECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            throw new RetriableException("Topic " + name + " exists but this broker's metadata does not show it yet");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectException("Interrupted waiting for topic " + name, e);
+        } finally {
+            metadata.removeListener(listener);
         }
-        throw new org.apache.kafka.connect.errors.RetriableException(
-                "Topic " + name + " exists but this broker's metadata does not show it yet");
     }
 
     public RunnelConfig.ConnectSettings settings() {

@@ -222,14 +222,18 @@ class FileStreamSourceTaskTest {
         FileStreamSourceTask task = new FileStreamSourceTask(TimeUnit.MINUTES.toMillis(10));
         task.initialize(context);
         task.start(Map.of("topic", TOPIC, "files", file.toString()));
-        CompletableFuture<List<SourceRecord>> polling = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<List<SourceRecord>> polling = new CompletableFuture<>();
+        Thread poller = Thread.ofPlatform().start(() -> {
             try {
-                return task.poll();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException(e);
+                polling.complete(task.poll());
+            } catch (InterruptedException | RuntimeException e) {
+                polling.completeExceptionally(e);
             }
         });
-        Thread.sleep(100);
+        // the poll found nothing and waits (for ten minutes) when its thread is in a timed wait
+        while (poller.getState() != Thread.State.TIMED_WAITING && !polling.isDone()) {
+            Thread.onSpinWait();
+        }
 
         task.stop();
 
