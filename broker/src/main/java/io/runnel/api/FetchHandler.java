@@ -4,9 +4,11 @@ import io.runnel.cluster.MetadataCache;
 import io.runnel.cluster.MetadataImage;
 import io.runnel.cluster.TopicImage;
 import io.runnel.config.RunnelConfig;
+import io.runnel.log.FetchIsolation;
 import io.runnel.log.FetchedData;
-import io.runnel.log.LogManager;
+import io.runnel.log.OffsetAndEpoch;
 import io.runnel.log.PartitionLog;
+import io.runnel.replication.ReplicaManager;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -29,10 +31,16 @@ import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.requests.FetchMetadata;
 
 /**
- * Fetch: reads each requested partition from its fetch offset up to the high watermark, within the
- * per-partition and per-response byte limits (the first batch always whole, KIP-74), and answers
- * with file ranges that are sent with zero copy. When fewer than {@code fetch.min.bytes} are there,
- * the fetch waits (long polling) until enough is appended or {@code fetch.max.wait.ms} passes.
+ * Fetch: reads each requested partition from its fetch offset, within the per-partition and
+ * per-response byte limits (the first batch always whole, KIP-74), and answers with file ranges that
+ * are sent with zero copy. Consumers read up to the high watermark; a follower (a replica id in the
+ * request) reads up to the log end, and its fetch offset tells the leader how far it has come, which
+ * moves the ISR and the high watermark. A fetch whose last fetched epoch the leader's log does not
+ * have as such gets that epoch's end back as {@code DivergingEpoch} and no records (KIP-320).
+ *
+ * <p>When fewer than {@code fetch.min.bytes} are there, the fetch waits (long polling): a follower's
+ * until enough is appended, a consumer's until the high watermark moves far enough, or until
+ * {@code fetch.max.wait.ms} passes.
  *
  * <p>Fetch sessions (KIP-227) are not kept: a full fetch is answered with session id 0, which tells
  * the client that no session was created, so it keeps sending full fetches; an incremental fetch of
@@ -45,7 +53,7 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
     MetadataCache metadata;
 
     @Inject
-    LogManager logs;
+    ReplicaManager replicas;
 
     @Inject
     RunnelConfig config;
@@ -66,17 +74,35 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
                     .setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code())
                     .setSessionId(FetchMetadata.INVALID_SESSION_ID));
         }
-        Result first = read(context, request);
+        Fetcher fetcher = Fetcher.of(context, request);
+        Result first = read(context, request, fetcher);
         if (first.bytes >= request.minBytes() || request.maxWaitMs() <= 0 || first.errors || first.logs.isEmpty()) {
             return CompletableFuture.completedFuture(first.response);
         }
-        return new DelayedFetch(context, request, first).start();
+        return new DelayedFetch(context, request, fetcher, first).start();
+    }
+
+    /** Who fetches: a consumer (replica id -1) or a follower with its broker epoch. */
+    private record Fetcher(int replicaId, long brokerEpoch) {
+
+        static Fetcher of(RequestContext context, FetchRequestData request) {
+            if (context.apiVersion() >= 15) {
+                return new Fetcher(
+                        request.replicaState().replicaId(),
+                        request.replicaState().replicaEpoch());
+            }
+            return new Fetcher(request.replicaId(), -1);
+        }
+
+        boolean isFollower() {
+            return replicaId >= 0;
+        }
     }
 
     /** One pass over the requested partitions. */
     private record Result(FetchResponseData response, int bytes, boolean errors, List<PartitionLog> logs) {}
 
-    private Result read(RequestContext context, FetchRequestData request) {
+    private Result read(RequestContext context, FetchRequestData request, Fetcher fetcher) {
         boolean byId = context.apiVersion() >= 13;
         MetadataImage image = metadata.image();
         FetchResponseData response = new FetchResponseData().setSessionId(FetchMetadata.INVALID_SESSION_ID);
@@ -84,6 +110,7 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
         int bytes = 0;
         boolean errors = false;
         List<PartitionLog> watched = new ArrayList<>();
+        long now = System.currentTimeMillis();
         for (FetchRequestData.FetchTopic topicRequest : request.topics()) {
             TopicImage topic = byId ? image.topic(topicRequest.topicId()) : image.topic(topicRequest.topic());
             FetchableTopicResponse topicResponse =
@@ -101,11 +128,16 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
                         topic,
                         partitionRequest.partition(),
                         config.nodeId(),
-                        logs,
+                        replicas,
                         byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
                 Errors error = target.error() == Errors.NONE
                         ? target.checkLeaderEpoch(partitionRequest.currentLeaderEpoch())
                         : target.error();
+                if (error == Errors.NONE
+                        && fetcher.isFollower()
+                        && !target.state().replicas().contains(fetcher.replicaId())) {
+                    error = Errors.NOT_LEADER_OR_FOLLOWER;
+                }
                 if (error != Errors.NONE) {
                     data.setErrorCode(error.code());
                     errors = true;
@@ -113,9 +145,24 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
                 }
                 PartitionLog log = target.log();
                 watched.add(log);
+                long leaderLogEnd = log.logEndOffset();
+                OffsetAndEpoch diverging =
+                        divergingEpoch(log, partitionRequest.lastFetchedEpoch(), partitionRequest.fetchOffset());
+                if (diverging != null) {
+                    data.setHighWatermark(log.highWatermark())
+                            .setLastStableOffset(log.highWatermark())
+                            .setLogStartOffset(log.logStartOffset());
+                    data.divergingEpoch().setEpoch(diverging.leaderEpoch()).setEndOffset(diverging.offset());
+                    errors = true;
+                    continue;
+                }
                 try {
                     int limit = Math.max(0, Math.min(partitionRequest.partitionMaxBytes(), remaining));
-                    FetchedData fetched = log.read(partitionRequest.fetchOffset(), limit, bytes == 0);
+                    FetchedData fetched = log.read(
+                            partitionRequest.fetchOffset(),
+                            limit,
+                            bytes == 0,
+                            fetcher.isFollower() ? FetchIsolation.LOG_END : FetchIsolation.HIGH_WATERMARK);
                     data.setRecords(fetched.records())
                             .setHighWatermark(fetched.highWatermark())
                             .setLastStableOffset(fetched.highWatermark())
@@ -128,6 +175,18 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
                             .setLastStableOffset(log.highWatermark())
                             .setLogStartOffset(log.logStartOffset());
                     errors = true;
+                    continue;
+                }
+                if (fetcher.isFollower()) {
+                    target.partition()
+                            .updateFollowerFetchState(
+                                    fetcher.replicaId(),
+                                    fetcher.brokerEpoch(),
+                                    partitionRequest.fetchOffset(),
+                                    partitionRequest.logStartOffset(),
+                                    now,
+                                    leaderLogEnd);
+                    data.setHighWatermark(log.highWatermark()).setLastStableOffset(log.highWatermark());
                 }
             }
         }
@@ -135,73 +194,110 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
     }
 
     /**
-     * A fetch waiting for data (Kafka's delayed fetch in its purgatory): completes when the bytes
-     * appended to its partitions since it started reach {@code fetch.min.bytes}, or when
-     * {@code fetch.max.wait.ms} is up; then it reads again and answers.
+     * The end of the fetcher's last fetched epoch here, when this log does not continue it at the
+     * fetch offset: it has no such epoch, or that epoch ends before the fetch offset
+     * ({@code Partition.readRecords}). Null when the fetch may go on.
+     */
+    static OffsetAndEpoch divergingEpoch(PartitionLog log, int lastFetchedEpoch, long fetchOffset) {
+        if (lastFetchedEpoch < 0) {
+            return null;
+        }
+        OffsetAndEpoch end = log.endOffsetForEpoch(lastFetchedEpoch);
+        if (end.leaderEpoch() < lastFetchedEpoch || end.offset() < fetchOffset) {
+            return end;
+        }
+        return null;
+    }
+
+    /**
+     * A fetch waiting for data (Kafka's delayed fetch in its purgatory). A follower's fetch is woken
+     * by appends to its partitions, a consumer's by moves of their high watermarks; each wake-up reads
+     * again on the connection's event loop and answers once {@code fetch.min.bytes} are there, or
+     * when {@code fetch.max.wait.ms} is up.
      */
     private final class DelayedFetch implements Consumer<PartitionLog> {
 
         private final RequestContext context;
         private final FetchRequestData request;
+        private final Fetcher fetcher;
         private final List<PartitionLog> logs;
-        private final long[] appendedAtStart;
-        private final int bytesAtStart;
         private final Context eventLoop;
         private final CompletableFuture<ApiMessage> result = new CompletableFuture<>();
         private final AtomicBoolean done = new AtomicBoolean();
+        private final AtomicBoolean checkScheduled = new AtomicBoolean();
         private long timerId = -1;
 
-        DelayedFetch(RequestContext context, FetchRequestData request, Result first) {
+        DelayedFetch(RequestContext context, FetchRequestData request, Fetcher fetcher, Result first) {
             this.context = context;
             this.request = request;
+            this.fetcher = fetcher;
             this.logs = first.logs;
-            this.bytesAtStart = first.bytes;
-            this.appendedAtStart = new long[logs.size()];
-            for (int i = 0; i < logs.size(); i++) {
-                appendedAtStart[i] = logs.get(i).appendedBytes();
-            }
             this.eventLoop = Vertx.currentContext();
         }
 
         CompletableFuture<ApiMessage> start() {
             for (PartitionLog log : logs) {
-                log.onNewRecords(this);
+                if (fetcher.isFollower()) {
+                    log.onNewRecords(this);
+                } else {
+                    log.onHighWatermark(this);
+                }
             }
-            timerId = vertx.setTimer(request.maxWaitMs(), id -> complete());
+            timerId = vertx.setTimer(request.maxWaitMs(), id -> complete(null));
             accept(null); // data may have arrived between the first read and registering
             return result;
         }
 
-        /** Called on the appending thread when a watched log has new records. */
+        /** Called on the appending (or high-watermark moving) thread. */
         @Override
         public void accept(PartitionLog ignored) {
-            long appended = bytesAtStart;
-            for (int i = 0; i < logs.size(); i++) {
-                appended += logs.get(i).appendedBytes() - appendedAtStart[i];
+            if (done.get() || !checkScheduled.compareAndSet(false, true)) {
+                return;
             }
-            if (appended >= request.minBytes()) {
-                if (eventLoop != null) {
-                    eventLoop.runOnContext(v -> complete());
-                } else {
-                    complete();
+            if (eventLoop != null) {
+                eventLoop.runOnContext(v -> check());
+            } else {
+                check();
+            }
+        }
+
+        private void check() {
+            checkScheduled.set(false);
+            if (done.get()) {
+                return;
+            }
+            try {
+                Result again = read(context, request, fetcher);
+                if (again.bytes >= request.minBytes() || again.errors) {
+                    complete(again);
+                }
+            } catch (RuntimeException e) {
+                if (done.compareAndSet(false, true)) {
+                    stopWatching();
+                    result.completeExceptionally(e);
                 }
             }
         }
 
-        private void complete() {
+        private void complete(Result ready) {
             if (!done.compareAndSet(false, true)) {
                 return;
             }
+            stopWatching();
+            try {
+                result.complete((ready != null ? ready : read(context, request, fetcher)).response);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        }
+
+        private void stopWatching() {
             for (PartitionLog log : logs) {
                 log.removeListener(this);
+                log.removeHighWatermarkListener(this);
             }
             if (timerId >= 0) {
                 vertx.cancelTimer(timerId);
-            }
-            try {
-                result.complete(read(context, request).response);
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
             }
         }
     }

@@ -5,9 +5,10 @@ import io.runnel.cluster.MetadataImage;
 import io.runnel.cluster.TopicImage;
 import io.runnel.config.RunnelConfig;
 import io.runnel.log.AppendResult;
-import io.runnel.log.BatchValidator;
 import io.runnel.log.LogManager;
 import io.runnel.log.PartitionLog;
+import io.runnel.replication.ReplicaManager;
+import java.util.concurrent.TimeUnit;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
@@ -15,7 +16,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.errors.ApiException;
-import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
@@ -29,9 +29,9 @@ import org.jboss.logging.Logger;
 /**
  * Produce: validates each partition's batches, appends them to the partition's log on the event
  * loop (a page-cache write), and answers with the base offset of each append. acks=0 gets no
- * response; acks=1 and acks=all are answered once the append is done (and, with
- * {@code flush.messages} due, once it is flushed). With one replica, the leader is the whole ISR;
- * acks=all still refuses to append when the ISR is below {@code min.insync.replicas}.
+ * response; acks=1 is answered once the append is done (and, with {@code flush.messages} due, once
+ * it is flushed); acks=all once, in addition, every in-sync replica has it (the high watermark covers
+ * it). acks=all refuses to append when the ISR is below {@code min.insync.replicas}.
  *
  * <p>A partition whose batches fail validation gets Kafka's error for it and nothing of its batches
  * is written; the other partitions of the request are not affected.
@@ -46,6 +46,9 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
 
     @Inject
     LogManager logs;
+
+    @Inject
+    ReplicaManager replicas;
 
     @Inject
     RunnelConfig config;
@@ -83,7 +86,7 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
                         topic,
                         partitionData.index(),
                         config.nodeId(),
-                        logs,
+                        replicas,
                         byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
                 if (target.error() != Errors.NONE) {
                     partitionResponse.setErrorCode(target.error().code());
@@ -98,6 +101,9 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
                     PartitionLog log = target.log();
                     if (!result.duplicate() && log.flushDue()) {
                         flushes.add(logs.flushAsync(log));
+                    }
+                    if (acks == -1) {
+                        flushes.add(awaitReplication(target, result, request.timeoutMs(), partitionResponse));
                     }
                 } catch (ApiException e) {
                     Errors error = Errors.forException(e);
@@ -117,22 +123,30 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
     }
 
     /**
+     * An acks=all append is answered once the high watermark covers it (a retried duplicate too), with
+     * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below min.insync.replicas meanwhile, or
+     * REQUEST_TIMED_OUT after the request's timeout; all three are retriable for the producer.
+     */
+    private static CompletableFuture<Void> awaitReplication(
+            LeaderLookup target, AppendResult result, int timeoutMs, PartitionProduceResponse response) {
+        return target.partition()
+                .awaitReplication(result.lastOffset() + 1)
+                .completeOnTimeout(Errors.REQUEST_TIMED_OUT, Math.max(0, timeoutMs), TimeUnit.MILLISECONDS)
+                .thenAccept(error -> {
+                    if (error != Errors.NONE) {
+                        response.setErrorCode(error.code())
+                                .setErrorMessage(error.message() + " (" + target.log().topicPartition()
+                                        + ", ISR " + target.partition().isr() + ")");
+                    }
+                });
+    }
+
+    /**
      * Appends to a partition this broker leads: min.insync.replicas for acks=all, batch validation,
-     * idempotence checks, and the high watermark where there are no followers. Also used by the
-     * connector runtime's source tasks, which write to local leaders directly.
+     * idempotence checks, and the high watermark where the ISR allows. Also used by the connector
+     * runtime's source tasks, which write to local leaders directly.
      */
     public static AppendResult appendAsLeader(LeaderLookup target, MemoryRecords records, short acks, long now) {
-        PartitionLog log = target.log();
-        if (acks == -1 && target.state().isr().size() < log.config().minInsyncReplicas) {
-            throw new NotEnoughReplicasException("The in-sync replicas of " + log.topicPartition() + " ("
-                    + target.state().isr() + ") are fewer than min.insync.replicas ("
-                    + log.config().minInsyncReplicas + ")");
-        }
-        BatchValidator.Validated validated = BatchValidator.validate(records, log.config(), now);
-        AppendResult result = log.appendAsLeader(validated, target.state().leaderEpoch(), now);
-        if (target.state().replicas().size() == 1) {
-            log.updateHighWatermarkToLogEnd();
-        }
-        return result;
+        return target.partition().appendRecordsToLeader(records, acks, now);
     }
 }

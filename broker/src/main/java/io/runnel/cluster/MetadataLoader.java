@@ -79,7 +79,7 @@ final class MetadataLoader {
         return new Uuid(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits());
     }
 
-    static UUID toUUID(Uuid uuid) {
+    public static UUID toUUID(Uuid uuid) {
         return new UUID(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits());
     }
 }

@@ -55,6 +55,35 @@ public interface RunnelConfig {
     @WithDefault("64")
     int maxInflightRequestsPerConnection();
 
+    /** Replication between brokers: followers fetching from leaders, the ISR and the high watermark. */
+    ReplicationSettings replication();
+
+    interface ReplicationSettings {
+
+        /** How long a follower may stay behind the leader's log end before it leaves the ISR ({@code replica.lag.time.max.ms}). */
+        @WithDefault("30000")
+        long replicaLagTimeMaxMs();
+
+        /** How long a follower's fetch waits at the leader for new records ({@code replica.fetch.wait.max.ms}). */
+        @WithDefault("500")
+        int replicaFetchWaitMaxMs();
+
+        /** Bytes a follower fetches per partition ({@code replica.fetch.max.bytes}). */
+        @WithDefault("1048576")
+        int replicaFetchMaxBytes();
+
+        /** Bytes a follower fetches per request ({@code replica.fetch.response.max.bytes}). */
+        @WithDefault("10485760")
+        int replicaFetchResponseMaxBytes();
+
+        /** How long a follower waits before fetching again after an error ({@code replica.fetch.backoff.ms}). */
+        @WithDefault("1000")
+        long replicaFetchBackoffMs();
+
+        /** The listener followers fetch through; defaults to the first of {@code runnel.listeners} ({@code inter.broker.listener.name}). */
+        Optional<String> interBrokerListenerName();
+    }
+
     /** The partition logs' background work. */
     LogSettings log();
 

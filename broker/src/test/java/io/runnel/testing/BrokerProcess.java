@@ -135,6 +135,16 @@ public final class BrokerProcess implements AutoCloseable {
         }
     }
 
+    /** Freezes the broker (SIGSTOP): it neither answers nor renews its lease until {@link #resume}. */
+    public void pause() {
+        run("kill", "-STOP", String.valueOf(pid()));
+    }
+
+    /** Lets a paused broker go on (SIGCONT). */
+    public void resume() {
+        run("kill", "-CONT", String.valueOf(pid()));
+    }
+
     public boolean isAlive() {
         return process != null && process.isAlive();
     }

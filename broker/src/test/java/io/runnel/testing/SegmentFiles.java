@@ -64,6 +64,23 @@ public final class SegmentFiles {
         return batches;
     }
 
+    /** The bytes of every batch of the partition, over all its segments, in offset order. */
+    public static List<byte[]> batchBytes(BrokerProcess broker, TopicPartition tp) {
+        List<byte[]> all = new ArrayList<>();
+        for (long base : baseOffsets(broker, tp)) {
+            try (FileRecords records = FileRecords.open(segment(broker, tp, base).toFile(), false, false, 0, false)) {
+                for (FileChannelRecordBatch batch : records.batches()) {
+                    java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(batch.sizeInBytes());
+                    batch.writeTo(buffer);
+                    all.add(buffer.array());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return all;
+    }
+
     /** Sizes in bytes of the partition's live segment files, oldest first. */
     public static List<Long> sizes(BrokerProcess broker, TopicPartition tp) {
         List<Long> sizes = new ArrayList<>();

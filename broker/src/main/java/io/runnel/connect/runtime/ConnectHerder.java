@@ -15,6 +15,7 @@ import io.runnel.connect.storage.ConnectStore.ConnectorRow;
 import io.runnel.connect.storage.ConnectStore.TargetState;
 import io.runnel.connect.storage.ConnectStore.TaskRow;
 import io.runnel.log.LogManager;
+import io.runnel.replication.ReplicaManager;
 import io.runnel.txn.ProducerIdManager;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -68,6 +69,9 @@ public class ConnectHerder {
     LogManager logs;
 
     @Inject
+    ReplicaManager replicas;
+
+    @Inject
     ProducerIdManager producerIds;
 
     @Inject
@@ -102,6 +106,7 @@ public class ConnectHerder {
                 metadata,
                 topics,
                 logs,
+                replicas,
                 producerIds,
                 endpoint.host() + ":" + endpoint.port(),
                 new org.apache.kafka.common.metrics.Metrics());

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -62,6 +63,7 @@ final class SourceRecordWriter {
     private static final String NO_SOURCE_PARTITION = "";
     /** Below the default max.message.bytes (1 MiB), so a batch of small records is never refused. */
     private static final int BATCH_BYTES = 512 * 1024;
+    private static final long REPLICATION_TIMEOUT_MS = 30_000;
 
     /** A converted record, ready to be written. */
     record Prepared(
@@ -205,7 +207,7 @@ final class SourceRecordWriter {
                                 topic,
                                 tp.partition(),
                                 worker.config().nodeId(),
-                                worker.logs(),
+                                worker.replicas(),
                                 Errors.UNKNOWN_TOPIC_OR_PARTITION)
                         .error()
                 == Errors.NONE;
@@ -321,7 +323,7 @@ final class SourceRecordWriter {
         MemoryRecords batch = builder.build();
         TopicImage topic = worker.metadata().image().topic(tp.topic());
         LeaderLookup target = LeaderLookup.of(
-                topic, tp.partition(), worker.config().nodeId(), worker.logs(), Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                topic, tp.partition(), worker.config().nodeId(), worker.replicas(), Errors.UNKNOWN_TOPIC_OR_PARTITION);
         if (target.error() != Errors.NONE) {
             throw new RetriableException(
                     "Cannot write to " + tp + " on broker " + worker.config().nodeId() + ": "
@@ -339,6 +341,7 @@ final class SourceRecordWriter {
             flush(target.log(), tp);
         }
         sequence.next = DefaultRecordBatch.incrementSequence(sequence.next, records.size());
+        awaitReplication(target, result, tp);
         List<Written> written = new ArrayList<>(records.size());
         for (int i = 0; i < records.size(); i++) {
             Prepared record = records.get(i);
@@ -346,6 +349,28 @@ final class SourceRecordWriter {
             written.add(new Written(record, metadata(tp, result.firstOffset() + i, timestamp)));
         }
         return written;
+    }
+
+    /**
+     * Waits until every in-sync replica has the batch, as an acks=all producer would; a failure is
+     * retriable for the task.
+     */
+    private void awaitReplication(LeaderLookup target, AppendResult result, TopicPartition tp) {
+        Errors error;
+        try {
+            error = target.partition()
+                    .awaitReplication(result.lastOffset() + 1)
+                    .completeOnTimeout(Errors.REQUEST_TIMED_OUT, REPLICATION_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                    .get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RetriableException("Interrupted while " + tp + " replicates", e);
+        } catch (ExecutionException e) {
+            throw new ConnectException("Replication of " + tp + " failed", e.getCause());
+        }
+        if (error != Errors.NONE) {
+            throw new RetriableException("Records written to " + tp + " are not replicated: " + error.message());
+        }
     }
 
     /**

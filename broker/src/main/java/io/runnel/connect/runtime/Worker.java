@@ -8,6 +8,7 @@ import io.runnel.config.RunnelConfig;
 import io.runnel.connect.plugins.Plugins;
 import io.runnel.connect.storage.ConnectStore;
 import io.runnel.log.LogManager;
+import io.runnel.replication.ReplicaManager;
 import io.runnel.txn.ProducerIdManager;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +34,7 @@ public record Worker(
         MetadataCache metadata,
         TopicManager topics,
         LogManager logs,
+        ReplicaManager replicas,
         ProducerIdManager producerIds,
         String bootstrapServers,
         Metrics metrics) {

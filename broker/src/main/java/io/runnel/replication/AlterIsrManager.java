@@ -1,0 +1,115 @@
+package io.runnel.replication;
+
+import io.runnel.config.RunnelConfig;
+import io.runnel.cluster.MetadataLoader;
+import io.runnel.metadata.IsrStore;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * Sends leaders' ISR changes to PostgreSQL, one conditional update each, on its own thread so that
+ * neither the event loops nor the metadata thread ever wait for the database. While PostgreSQL is
+ * unreachable a change is retried; the partition keeps its current ISR meanwhile (and its high
+ * watermark still waits for every member of it), as a Kafka leader does while its AlterPartition is
+ * unanswered.
+ */
+@ApplicationScoped
+public class AlterIsrManager implements Partition.IsrChannel {
+
+    private static final Logger LOG = Logger.getLogger(AlterIsrManager.class);
+    private static final long RETRY_BACKOFF_MS = 1_000;
+
+    @Inject
+    IsrStore store;
+
+    @Inject
+    RunnelConfig config;
+
+    private final LinkedBlockingQueue<Partition.AlterIsr> queue = new LinkedBlockingQueue<>();
+    private volatile Thread thread;
+
+    synchronized void start() {
+        if (thread == null) {
+            thread = Thread.ofPlatform().name("runnel-alter-isr").daemon().start(this::run);
+        }
+    }
+
+    synchronized void stop() {
+        if (thread != null) {
+            thread.interrupt();
+            thread = null;
+        }
+    }
+
+    @Override
+    public void submit(Partition.AlterIsr change) {
+        queue.add(change);
+    }
+
+    private void run() {
+        List<Partition.AlterIsr> retry = new ArrayList<>();
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                Partition.AlterIsr change = retry.isEmpty()
+                        ? queue.take()
+                        : queue.poll(RETRY_BACKOFF_MS, TimeUnit.MILLISECONDS);
+                List<Partition.AlterIsr> batch = new ArrayList<>(retry);
+                retry.clear();
+                if (change != null) {
+                    batch.add(change);
+                }
+                queue.drainTo(batch);
+                for (Partition.AlterIsr each : batch) {
+                    if (!apply(each)) {
+                        retry.add(each);
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** False when PostgreSQL could not be asked and the change must be retried. */
+    private boolean apply(Partition.AlterIsr change) {
+        Partition partition = change.partition();
+        List<Integer> added = new ArrayList<>();
+        List<Long> epochs = new ArrayList<>();
+        for (Map.Entry<Integer, Long> entry : change.addedBrokerEpochs().entrySet()) {
+            added.add(entry.getKey());
+            epochs.add(entry.getValue());
+        }
+        try {
+            OptionalInt committed = store.alterIsr(
+                    MetadataLoader.toUUID(partition.topicId()),
+                    partition.topicPartition().partition(),
+                    config.nodeId(),
+                    change.leaderEpoch(),
+                    change.partitionEpoch(),
+                    change.newIsr(),
+                    added,
+                    epochs);
+            if (committed.isPresent()) {
+                partition.onIsrCommitted(change, committed.getAsInt());
+            } else {
+                LOG.infof(
+                        "%s: ISR change to %s at leader epoch %d, partition epoch %d was refused; a newer state exists",
+                        partition.topicPartition(), change.newIsr(), change.leaderEpoch(), change.partitionEpoch());
+                partition.onIsrRejected(change);
+            }
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warnf(
+                    "%s: could not store the ISR change to %s, retrying: %s",
+                    partition.topicPartition(), change.newIsr(), e.toString());
+            return false;
+        }
+    }
+}
