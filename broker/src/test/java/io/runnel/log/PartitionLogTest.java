@@ -461,8 +461,10 @@ class PartitionLogTest {
 
         assertThat(reopened.logEndOffset()).isEqualTo(end);
         assertThat(reopened.segmentCount()).isEqualTo(3);
-        assertThat(readAll(reopened)).isEqualTo(before);
+        assertThat(readAll(reopened, FetchIsolation.LOG_END)).isEqualTo(before);
         assertThat(reopened.recoveryPoint()).isLessThanOrEqualTo(end);
+        // no high watermark checkpoint was written before the crash: nothing counts as committed
+        assertThat(reopened.highWatermark()).isZero();
     }
 
     @Test
@@ -925,10 +927,16 @@ class PartitionLogTest {
 
     /** Every record from the log start to the high watermark, as "offset:key=value@timestamp". */
     static List<String> readAll(PartitionLog log) {
+        return readAll(log, FetchIsolation.HIGH_WATERMARK);
+    }
+
+    /** Every record from the log start to the bound {@code isolation} names. */
+    static List<String> readAll(PartitionLog log, FetchIsolation isolation) {
         List<String> out = new ArrayList<>();
         long offset = log.logStartOffset();
-        while (offset < log.highWatermark()) {
-            FetchedData data = log.read(offset, Integer.MAX_VALUE, true);
+        long end = isolation == FetchIsolation.LOG_END ? log.logEndOffset() : log.highWatermark();
+        while (offset < end) {
+            FetchedData data = log.read(offset, Integer.MAX_VALUE, true, isolation);
             long next = offset;
             for (RecordBatch batch : data.records().batches()) {
                 for (Record record : batch) {
