@@ -17,6 +17,10 @@ import org.jboss.logging.Logger;
  * exposes its unreplicated tail: what it had not seen committed stays above its high watermark
  * until the leader says otherwise.
  *
+ * <p>Too low a value is always safe (the leader raises it again), too high a one is not. So a
+ * raise is written without fsync (thousands of partitions checkpoint every few seconds, and a lost
+ * or empty file reads as the log start offset), while a lowering by truncation is forced to disk.
+ *
  * <p>Thread safety: writes are synchronized (the checkpoint timer and close may meet).
  */
 final class HighWatermarkCheckpoint {
@@ -46,13 +50,18 @@ final class HighWatermarkCheckpoint {
         }
     }
 
-    /** Writes {@code highWatermark} unless it is what the file already holds. */
+    /** Writes {@code highWatermark} unless it is what the file already holds; forced to disk when lower. */
     synchronized void write(long highWatermark) {
         if (highWatermark == written || !Files.isDirectory(file.getParent())) {
             return; // unchanged, or the partition was deleted meanwhile
         }
+        ByteBuffer contents = ByteBuffer.wrap(Long.toString(highWatermark).getBytes(StandardCharsets.US_ASCII));
         try {
-            AtomicFile.write(file, ByteBuffer.wrap(Long.toString(highWatermark).getBytes(StandardCharsets.US_ASCII)));
+            if (highWatermark < written) {
+                AtomicFile.write(file, contents);
+            } else {
+                AtomicFile.writeUnsynced(file, contents);
+            }
             written = highWatermark;
         } catch (IOException e) {
             LOG.warnf("Could not write %s: %s", file, e);

@@ -141,7 +141,6 @@ public final class PartitionLog {
             SegmentDeleter deleter)
             throws IOException {
         Files.createDirectories(dir);
-        Files.deleteIfExists(dir.resolve(LeaderEpochCache.FILE + ".tmp"));
         PartitionLog log = new PartitionLog(topicPartition, topicId, dir, config, deleter);
         log.load(cleanShutdown, nowMs);
         return log;
