@@ -3,10 +3,13 @@ package io.runnel.api;
 import io.runnel.cluster.MetadataCache;
 import io.runnel.cluster.MetadataImage;
 import io.runnel.config.RunnelConfig;
+import io.runnel.log.FetchIsolation;
 import io.runnel.log.LogManager;
 import io.runnel.log.PartitionLog;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
@@ -21,11 +24,22 @@ import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 
 /**
- * ListOffsets: earliest (the log start offset), latest (the high watermark), the record with the
- * largest timestamp, and the first offset at or after a timestamp (through the time indexes). There
- * is no tiered storage: earliest-local is the log start offset and latest-tiered is -1, as Kafka
- * answers without remote storage. Timestamp lookups read segment files, so they run off the event
- * loop.
+ * ListOffsets: earliest (the log start offset), latest (the high watermark for consumers, the log
+ * end offset for replicas), the record with the largest timestamp, and the first offset at or after
+ * a timestamp (through the time indexes). There is no tiered storage: earliest-local is the log
+ * start offset and latest-tiered is -1, as Kafka answers without remote storage. Timestamp lookups
+ * read segment files, so they run off the event loop.
+ *
+ * <p>Leader epochs (v4+) come from the log's epoch history: the epoch of the batch holding the
+ * offset, or the latest epoch for latest, so a consumer that validates its position with
+ * OffsetForLeaderEpoch asks about an epoch the history knows (KIP-320).
+ *
+ * <p>KIP-207 ({@code Partition.fetchOffsetForTimestamp}): while a new leader's high watermark is
+ * below the start offset of its leader epoch, it cannot tell consumers (replica id -1, either
+ * isolation level) where the committed end is, so latest, and any lookup that finds nothing or
+ * finds an offset at or past the high watermark, answer OFFSET_NOT_AVAILABLE (LEADER_NOT_AVAILABLE
+ * before v5). "Latest" so never goes back across a leader change. Otherwise an offset found at or
+ * past the high watermark is not answered (-1), as Kafka.
  */
 @ApplicationScoped
 public class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestData> {
@@ -50,13 +64,14 @@ public class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestData> {
                 .flatMap(t -> t.partitions().stream())
                 .anyMatch(p -> p.timestamp() >= 0 || p.timestamp() == ListOffsetsRequest.MAX_TIMESTAMP);
         if (readsFiles) {
-            return logs.runOffEventLoop(() -> answer(request));
+            return logs.runOffEventLoop(() -> answer(context.apiVersion(), request));
         }
-        return CompletableFuture.completedFuture(answer(request));
+        return CompletableFuture.completedFuture(answer(context.apiVersion(), request));
     }
 
-    private ApiMessage answer(ListOffsetsRequestData request) {
+    private ApiMessage answer(short version, ListOffsetsRequestData request) {
         MetadataImage image = metadata.image();
+        boolean fromConsumer = request.replicaId() == ListOffsetsRequest.CONSUMER_REPLICA_ID;
         ListOffsetsResponseData response = new ListOffsetsResponseData();
         for (ListOffsetsRequestData.ListOffsetsTopic topicRequest : request.topics()) {
             ListOffsetsTopicResponse topicResponse = new ListOffsetsTopicResponse().setName(topicRequest.name());
@@ -81,34 +96,58 @@ public class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestData> {
                     partitionResponse.setErrorCode(error.code());
                     continue;
                 }
-                TimestampAndOffset found = lookup(target.log(), partitionRequest.timestamp());
-                if (found != null) {
-                    partitionResponse
-                            .setTimestamp(found.timestamp)
-                            .setOffset(found.offset)
-                            .setLeaderEpoch(
-                                    found.leaderEpoch.orElse(target.state().leaderEpoch()));
-                }
+                answer(target, partitionRequest.timestamp(), fromConsumer, version, partitionResponse);
             }
         }
         return response;
     }
 
-    private static TimestampAndOffset lookup(PartitionLog log, long timestamp) {
-        java.util.Optional<Integer> noEpoch = java.util.Optional.empty();
+    private static void answer(
+            LeaderLookup target,
+            long timestamp,
+            boolean fromConsumer,
+            short version,
+            ListOffsetsPartitionResponse response) {
+        PartitionLog log = target.log();
+        long highWatermark = log.highWatermark();
+        long lastFetchable = fromConsumer ? highWatermark : log.logEndOffset();
+        boolean highWatermarkBehindEpochStart = fromConsumer
+                && log.epochStartOffset(target.state().leaderEpoch()).orElse(-1) > highWatermark;
+        Errors notAvailable = version >= 5 ? Errors.OFFSET_NOT_AVAILABLE : Errors.LEADER_NOT_AVAILABLE;
+        TimestampAndOffset found;
         if (timestamp == ListOffsetsRequest.LATEST_TIMESTAMP) {
-            return new TimestampAndOffset(RecordBatch.NO_TIMESTAMP, log.highWatermark(), noEpoch);
-        }
-        if (timestamp == ListOffsetsRequest.EARLIEST_TIMESTAMP
+            if (highWatermarkBehindEpochStart) {
+                response.setErrorCode(notAvailable.code());
+                return;
+            }
+            found = new TimestampAndOffset(RecordBatch.NO_TIMESTAMP, lastFetchable, epochOf(log.latestEpoch()));
+        } else if (timestamp == ListOffsetsRequest.EARLIEST_TIMESTAMP
                 || timestamp == ListOffsetsRequest.EARLIEST_LOCAL_TIMESTAMP) {
-            return new TimestampAndOffset(RecordBatch.NO_TIMESTAMP, log.logStartOffset(), noEpoch);
+            long start = log.logStartOffset();
+            found = new TimestampAndOffset(RecordBatch.NO_TIMESTAMP, start, epochOf(log.epochForOffset(start)));
+        } else if (timestamp == ListOffsetsRequest.MAX_TIMESTAMP || timestamp >= 0) {
+            found = timestamp == ListOffsetsRequest.MAX_TIMESTAMP
+                    ? log.maxTimestampAndOffset()
+                    : log.offsetForTimestamp(
+                            timestamp, fromConsumer ? FetchIsolation.HIGH_WATERMARK : FetchIsolation.LOG_END);
+            if (found == null || found.offset >= lastFetchable) {
+                if (highWatermarkBehindEpochStart) {
+                    response.setErrorCode(notAvailable.code());
+                }
+                return;
+            }
+        } else {
+            return; // latest-tiered and anything newer: no remote storage here
         }
-        if (timestamp == ListOffsetsRequest.MAX_TIMESTAMP) {
-            return log.maxTimestampAndOffset();
+        response.setTimestamp(found.timestamp).setOffset(found.offset);
+        if (version >= 4) {
+            Optional<Integer> epoch =
+                    found.leaderEpoch.isPresent() ? found.leaderEpoch : epochOf(log.epochForOffset(found.offset));
+            response.setLeaderEpoch(epoch.orElse(RecordBatch.NO_PARTITION_LEADER_EPOCH));
         }
-        if (timestamp < 0) {
-            return null; // latest-tiered and anything newer: no remote storage here
-        }
-        return log.offsetForTimestamp(timestamp);
+    }
+
+    private static Optional<Integer> epochOf(OptionalInt epoch) {
+        return epoch.isPresent() ? Optional.of(epoch.getAsInt()) : Optional.empty();
     }
 }

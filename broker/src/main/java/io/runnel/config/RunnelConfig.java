@@ -104,6 +104,13 @@ public interface RunnelConfig {
         /** How often compacted topics are cleaned ({@code log.cleaner.backoff.ms}, as a period). */
         @WithDefault("15000")
         long cleanerIntervalMs();
+
+        /**
+         * How often each partition's high watermark is written to its checkpoint file, when it moved
+         * ({@code replica.high.watermark.checkpoint.interval.ms}).
+         */
+        @WithDefault("5000")
+        long replicaHighWatermarkCheckpointIntervalMs();
     }
 
     /** The group coordinator. */

@@ -18,9 +18,9 @@ import org.apache.kafka.common.utils.BufferSupplier;
 import org.jboss.logging.Logger;
 
 /**
- * Compaction for {@code cleanup.policy=compact}: in the sealed segments (never the active one), keep
- * only the last record of each key; tombstones (null values) are kept for {@code delete.retention.ms}
- * after they were first cleaned, then removed. The last batch of each idempotent producer is kept
+ * Compaction for {@code cleanup.policy=compact}: in the sealed segments below the high watermark
+ * (never the active one), keep only the last record of each key; tombstones (null values) are kept
+ * for {@code delete.retention.ms} after they were first cleaned, then removed. The last batch of each idempotent producer is kept
  * (emptied if need be) so its sequence state survives.
  *
  * <p>Each cleaned segment is written to {@code <base>.log.cleaned}, renamed to {@code .swap} once
@@ -42,7 +42,14 @@ final class LogCleaner {
     /** Cleans the log when sealed segments were added since the last pass. Runs on the log scheduler. */
     void clean(PartitionLog log, long nowMs) {
         List<LogSegment> segments = log.segments();
-        List<LogSegment> sealed = segments.subList(0, segments.size() - 1);
+        // sealed segments wholly below the high watermark: records not yet committed may still be
+        // truncated away, and a key's latest record must be a committed one (as in Kafka)
+        long highWatermark = log.highWatermark();
+        int cleanable = 0;
+        while (cleanable < segments.size() - 1 && segments.get(cleanable).nextOffset() <= highWatermark) {
+            cleanable++;
+        }
+        List<LogSegment> sealed = segments.subList(0, cleanable);
         if (sealed.isEmpty()) {
             return;
         }

@@ -31,7 +31,8 @@ import org.jboss.logging.Logger;
 /**
  * The partition logs this broker holds, under {@code <data-dir>/logs/<topic>-<partition>}: opened
  * (and recovered) at start, created and deleted as the metadata image says, and looked after in the
- * background: retention, flush policy, producer expiry, compaction, delayed file deletion.
+ * background: retention, flush policy, producer expiry, compaction, high watermark checkpoints,
+ * delayed file deletion.
  *
  * <p>A clean shutdown leaves a {@code .clean-shutdown} marker; without it, the next start validates
  * every segment written after the last flush.
@@ -102,6 +103,10 @@ public class LogManager {
         every(settings.flushCheckIntervalMs(), "flush", this::flushByTime);
         every(Math.min(600_000, settings.producerIdExpirationMs()), "producer expiry", this::expireProducers);
         every(settings.cleanerIntervalMs(), "log cleaner", this::clean);
+        every(
+                settings.replicaHighWatermarkCheckpointIntervalMs(),
+                "high watermark checkpoint",
+                this::checkpointHighWatermarks);
     }
 
     private void every(long periodMs, String what, Runnable task) {
@@ -174,6 +179,8 @@ public class LogManager {
                     cleanShutdown,
                     System.currentTimeMillis(),
                     this::deleteLater);
+            // until ReplicaManager owns the high watermark (replication step 4): every log is its
+            // own whole ISR, so what it holds is committed
             log.updateHighWatermarkToLogEnd();
             logs.put(new LogKey(topic.topicId(), partition), log);
         } catch (IOException | RuntimeException e) {
@@ -286,6 +293,12 @@ public class LogManager {
             if (log.flushDueByTime(now)) {
                 flushAsync(log);
             }
+        }
+    }
+
+    private void checkpointHighWatermarks() {
+        for (PartitionLog log : logs.values()) {
+            log.checkpointHighWatermark();
         }
     }
 

@@ -182,6 +182,22 @@ final class LogSegment {
     }
 
     /**
+     * Appends batches that carry their offsets already (a follower's copy of the leader's), indexing
+     * each one as it would have been indexed on the leader: a follower append holds many batches.
+     */
+    void appendBatches(MemoryRecords batches) throws IOException {
+        int position = records.sizeInBytes();
+        long lastOffset = nextOffset - 1;
+        for (RecordBatch batch : batches.batches()) {
+            indexBatch(batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp(), position, batch.sizeInBytes());
+            position += batch.sizeInBytes();
+            lastOffset = batch.lastOffset();
+        }
+        records.append(batches);
+        nextOffset = lastOffset + 1;
+    }
+
+    /**
      * The bytes from the batch holding {@code startOffset} on, at most {@code maxBytes} of them but
      * always the whole first batch when {@code minOneBatch}, and never past {@code maxPosition}.
      * Returns null when no batch in this segment reaches {@code startOffset}.
@@ -224,6 +240,9 @@ final class LogSegment {
         int removed = records.truncateTo(position);
         if (removed > 0) {
             scanAndIndex();
+            // index files written when the segment was sealed describe batches that are gone
+            Files.deleteIfExists(offsetIndexFile());
+            Files.deleteIfExists(timeIndexFile());
         }
         return removed;
     }

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -12,19 +13,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OffsetOutOfRangeException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.record.FileRecords;
 import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MutableRecordBatch;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.record.Records;
@@ -461,8 +467,10 @@ class PartitionLogTest {
 
         assertThat(reopened.logEndOffset()).isEqualTo(end);
         assertThat(reopened.segmentCount()).isEqualTo(3);
-        assertThat(readAll(reopened)).isEqualTo(before);
+        assertThat(readAll(reopened, FetchIsolation.LOG_END)).isEqualTo(before);
         assertThat(reopened.recoveryPoint()).isLessThanOrEqualTo(end);
+        // no high watermark checkpoint was written before the crash: nothing counts as committed
+        assertThat(reopened.highWatermark()).isZero();
     }
 
     @Test
@@ -802,6 +810,440 @@ class PartitionLogTest {
         assertThat(at(reopened.offsetForTimestamp(T + 4500))).isEqualTo("2@" + (T + 5000));
     }
 
+    // ---- replication: leader epochs
+
+    @Test
+    void leaderAppendsRecordWhereEachNewerEpochBegins() throws IOException {
+        PartitionLog log = open(Map.of(), true, T);
+        append(log, T, 0, rec(T, "a", "0"));
+        append(log, T, 0, rec(T, "b", "1"));
+        append(log, T, 3, rec(T, "c", "2"), rec(T, "d", "3"));
+        append(log, T, 2, rec(T, "stale", "4")); // an older epoch is stamped but starts nothing
+
+        assertThat(log.epochEntries()).containsExactly(epoch(0, 0), epoch(3, 2));
+        assertThat(log.latestEpoch()).hasValue(3);
+        assertThat(log.endOffsetForEpoch(0)).isEqualTo(new OffsetAndEpoch(2, 0));
+        assertThat(log.endOffsetForEpoch(1)).isEqualTo(new OffsetAndEpoch(2, 0));
+        assertThat(log.endOffsetForEpoch(3)).isEqualTo(new OffsetAndEpoch(5, 3));
+        assertThat(log.endOffsetForEpoch(4)).isEqualTo(OffsetAndEpoch.UNDEFINED);
+        assertThat(log.epochForOffset(3)).hasValue(3);
+
+        // a new leader records its epoch at its log end offset when it takes over
+        log.assignEpochStartOffset(5, log.logEndOffset());
+        assertThat(log.endOffsetForEpoch(3)).isEqualTo(new OffsetAndEpoch(5, 3));
+        assertThat(log.endOffsetForEpoch(5)).isEqualTo(new OffsetAndEpoch(5, 5));
+        assertThat(log.epochStartOffset(5)).hasValue(5);
+        assertThat(log.epochStartOffset(4)).isEmpty();
+    }
+
+    @Test
+    void theEpochHistorySurvivesReopenAndIsRebuiltFromTheBatchesWithoutItsCheckpoint() throws IOException {
+        PartitionLog log = open(Map.of(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(HOUR)), true, T);
+        append(log, T, 0, rec(T, "a", "0"));
+        append(log, T + 2 * HOUR, 2, rec(T + 2 * HOUR, "b", "1"));
+        append(log, T + 2 * HOUR, 2, rec(T + 2 * HOUR, "c", "2"));
+        append(log, T + 4 * HOUR, 5, rec(T + 4 * HOUR, "d", "3"));
+        List<LeaderEpochCache.EpochEntry> history = log.epochEntries();
+        assertThat(history).containsExactly(epoch(0, 0), epoch(2, 1), epoch(5, 3));
+        log.close();
+
+        assertThat(open(Map.of(), true, T).epochEntries()).isEqualTo(history);
+
+        Files.delete(dir.resolve(LeaderEpochCache.FILE));
+        assertThat(open(Map.of(), false, T).epochEntries()).isEqualTo(history);
+        assertThat(dir.resolve(LeaderEpochCache.FILE)).exists();
+    }
+
+    // ---- replication: follower appends
+
+    @Test
+    void aFollowerStoresTheLeadersBatchesByteForByte() throws IOException {
+        PartitionLog leader = open(Map.of(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(HOUR)), true, T);
+        append(leader, T, 0, rec(T, "a", "0"), rec(T + 1, "b", "1"));
+        append(leader, T, 0, idempotent(7L, (short) 0, 0, "c", "d"));
+        append(leader, T + 2 * HOUR, 2, rec(T + 2 * HOUR, "e", "4")); // a new segment on the leader
+        append(
+                leader,
+                T + 2 * HOUR,
+                2,
+                MemoryRecords.withRecords(
+                        Compression.gzip().build(), rec(T + 2 * HOUR, "f", "5"), rec(T + 2 * HOUR, "g", "6")));
+        byte[] leaderBytes = bytesOf(leader);
+        PartitionLog follower = openReplica("follower");
+
+        AppendResult result = follower.appendAsFollower(records(leaderBytes));
+
+        assertThat(result).isEqualTo(new AppendResult(0, 6, RecordBatch.NO_TIMESTAMP, 0, 7, false));
+        assertThat(follower.logEndOffset()).isEqualTo(leader.logEndOffset()).isEqualTo(7);
+        assertThat(bytesOf(follower)).isEqualTo(leaderBytes);
+        assertThat(follower.epochEntries()).isEqualTo(leader.epochEntries()).containsExactly(epoch(0, 0), epoch(2, 4));
+        assertThat(follower.endOffsetForEpoch(0)).isEqualTo(new OffsetAndEpoch(4, 0));
+        // nothing is committed on a follower until the leader says so
+        assertThat(follower.highWatermark()).isZero();
+        assertThat(follower.read(0, Integer.MAX_VALUE, true).sizeInBytes()).isZero();
+        follower.updateHighWatermarkAsFollower(leader.highWatermark());
+        assertThat(readAll(follower)).isEqualTo(readAll(leader));
+    }
+
+    @Test
+    void aFollowerAppendLeavesOutATornLastBatch() throws IOException {
+        PartitionLog leader = open(Map.of(), true, T);
+        for (int i = 0; i < 3; i++) {
+            append(leader, T, 0, rec(T, "k" + i, "v" + i));
+        }
+        byte[] leaderBytes = bytesOf(leader);
+        int batchSize = leaderBytes.length / 3;
+        PartitionLog follower = openReplica("follower");
+
+        // a fetch response cut by its size limit in the middle of the third batch
+        AppendResult first = follower.appendAsFollower(records(Arrays.copyOf(leaderBytes, 2 * batchSize + 10)));
+
+        assertThat(first.firstOffset()).isZero();
+        assertThat(first.lastOffset()).isEqualTo(1);
+        assertThat(follower.logEndOffset()).isEqualTo(2);
+        assertThat(follower.size()).isEqualTo(2L * batchSize);
+        assertThat(follower.appendAsFollower(records(Arrays.copyOf(leaderBytes, 0)))
+                        .records())
+                .isZero();
+
+        follower.appendAsFollower(records(Arrays.copyOfRange(leaderBytes, 2 * batchSize, leaderBytes.length)));
+        assertThat(bytesOf(follower)).isEqualTo(leaderBytes);
+    }
+
+    @Test
+    void aFollowerAppendMustBeIntactAndStartAtOrAfterTheLogEnd() throws IOException {
+        PartitionLog leader = open(Map.of(), true, T);
+        append(leader, T, 0, rec(T, "a", "0"));
+        append(leader, T, 0, rec(T, "b", "1"));
+        byte[] leaderBytes = bytesOf(leader);
+        PartitionLog follower = openReplica("follower");
+        follower.appendAsFollower(records(leaderBytes));
+        long size = follower.size();
+
+        assertThatThrownBy(() -> follower.appendAsFollower(records(leaderBytes)))
+                .isInstanceOfSatisfying(UnexpectedAppendOffsetException.class, e -> {
+                    assertThat(e.firstOffset()).isZero();
+                    assertThat(e.lastOffset()).isEqualTo(1);
+                });
+
+        MemoryRecords corrupt = withBaseOffset(leaderBytes, 2);
+        ByteBuffer buffer = corrupt.buffer();
+        buffer.put(buffer.limit() - 1, (byte) (buffer.get(buffer.limit() - 1) ^ 0x01));
+        assertThatThrownBy(() -> follower.appendAsFollower(corrupt)).isInstanceOf(CorruptRecordException.class);
+
+        MemoryRecords backwards = concat(withBaseOffset(leaderBytes, 5), withBaseOffset(leaderBytes, 3));
+        assertThatThrownBy(() -> follower.appendAsFollower(backwards)).isInstanceOf(CorruptRecordException.class);
+
+        assertThat(follower.logEndOffset()).isEqualTo(2);
+        assertThat(follower.size()).isEqualTo(size);
+
+        // a gap (the leader compacted those offsets away) is fine
+        AppendResult gap = follower.appendAsFollower(withBaseOffset(leaderBytes, 10));
+        assertThat(gap.firstOffset()).isEqualTo(10);
+        assertThat(follower.logEndOffset()).isEqualTo(12);
+        follower.updateHighWatermarkAsFollower(12);
+        assertThat(readAll(follower))
+                .extracting(s -> s.substring(0, s.indexOf(':')))
+                .containsExactly("0", "1", "10", "11");
+    }
+
+    @Test
+    void aFollowerThatBecomesLeaderKnowsItsProducersSequences() throws IOException {
+        PartitionLog leader = open(Map.of(), true, T);
+        append(leader, T, 0, idempotent(7L, (short) 0, 0, "a", "b"));
+        append(leader, T, 0, rec(T, "x", "plain"));
+        append(leader, T, 0, idempotent(7L, (short) 0, 2, "c"));
+        PartitionLog follower = openReplica("follower");
+        follower.appendAsFollower(records(bytesOf(leader)));
+
+        // the leader fails; the follower leads in epoch 1
+        follower.assignEpochStartOffset(1, follower.logEndOffset());
+        AppendResult retry = append(follower, T, 1, idempotent(7L, (short) 0, 2, "c"));
+        assertThat(retry.duplicate()).isTrue();
+        assertThat(retry.firstOffset()).isEqualTo(3);
+        assertThatThrownBy(() -> append(follower, T, 1, idempotent(7L, (short) 0, 4, "gap")))
+                .isInstanceOf(OutOfOrderSequenceException.class);
+        AppendResult next = append(follower, T, 1, idempotent(7L, (short) 0, 3, "d"));
+        assertThat(next.duplicate()).isFalse();
+        assertThat(next.firstOffset()).isEqualTo(4);
+        assertThat(follower.epochEntries()).containsExactly(epoch(0, 0), epoch(1, 4));
+    }
+
+    @Test
+    void listenersHearAppendsAndHighWatermarkMoves() throws IOException {
+        PartitionLog leader = open(Map.of(), true, T);
+        appendUncommitted(leader, 0, rec(T, "a", "0"));
+        PartitionLog follower = openReplica("follower");
+        AtomicInteger appends = new AtomicInteger();
+        AtomicInteger moves = new AtomicInteger();
+        Consumer<PartitionLog> onAppend = log -> appends.incrementAndGet();
+        Consumer<PartitionLog> onMove = log -> moves.incrementAndGet();
+        for (PartitionLog log : List.of(leader, follower)) {
+            log.onNewRecords(onAppend);
+            log.onHighWatermark(onMove);
+        }
+
+        appendUncommitted(leader, 0, rec(T, "b", "1"));
+        follower.appendAsFollower(records(bytesOf(leader)));
+        assertThat(appends).hasValue(2);
+        assertThat(moves).hasValue(0);
+
+        leader.maybeIncrementHighWatermark(2);
+        follower.updateHighWatermarkAsFollower(2);
+        follower.updateHighWatermarkAsFollower(2);
+        assertThat(moves).hasValue(2);
+
+        leader.removeListener(onAppend);
+        leader.removeHighWatermarkListener(onMove);
+        appendUncommitted(leader, 0, rec(T, "c", "2"));
+        leader.maybeIncrementHighWatermark(3);
+        assertThat(appends).hasValue(2);
+        assertThat(moves).hasValue(2);
+    }
+
+    // ---- replication: the high watermark
+
+    @Test
+    void theLeadersHighWatermarkOnlyRisesAndNeverPassesTheLogEnd() throws IOException {
+        PartitionLog log = open(Map.of(), true, T);
+        for (int i = 0; i < 3; i++) {
+            appendUncommitted(log, 0, rec(T, "k" + i, "v"));
+        }
+        assertThat(log.highWatermark()).isZero();
+
+        assertThat(log.maybeIncrementHighWatermark(2)).isTrue();
+        assertThat(log.highWatermark()).isEqualTo(2);
+        assertThat(log.maybeIncrementHighWatermark(1)).isFalse();
+        assertThat(log.maybeIncrementHighWatermark(2)).isFalse();
+        assertThat(log.highWatermark()).isEqualTo(2);
+        assertThat(log.maybeIncrementHighWatermark(10)).isTrue();
+        assertThat(log.highWatermark()).isEqualTo(3);
+        assertThat(log.maybeIncrementHighWatermark(10)).isFalse();
+    }
+
+    @Test
+    void aFollowerTakesTheLeadersHighWatermarkUpToItsOwnLogEnd() throws IOException {
+        PartitionLog leader = open(Map.of(), true, T);
+        for (int i = 0; i < 3; i++) {
+            append(leader, T, 0, rec(T, "k" + i, "v"));
+        }
+        PartitionLog follower = openReplica("follower");
+        follower.appendAsFollower(records(bytesOf(leader)));
+
+        follower.updateHighWatermarkAsFollower(10);
+        assertThat(follower.highWatermark()).isEqualTo(3);
+        follower.updateHighWatermarkAsFollower(1);
+        assertThat(follower.highWatermark()).isEqualTo(3);
+
+        follower.truncateTo(2); // the only way down
+        assertThat(follower.highWatermark()).isEqualTo(2);
+    }
+
+    @Test
+    void followersReadToTheLogEndConsumersToTheHighWatermark() throws IOException {
+        PartitionLog log = open(Map.of(), true, T);
+        for (int i = 0; i < 3; i++) {
+            appendUncommitted(log, 0, rec(T, "k" + i, "v"));
+        }
+        log.maybeIncrementHighWatermark(1);
+
+        FetchedData consumer = log.read(0, Integer.MAX_VALUE, true);
+        FetchedData follower = log.read(0, Integer.MAX_VALUE, true, FetchIsolation.LOG_END);
+
+        assertThat(batches(consumer.records()))
+                .extracting(RecordBatch::baseOffset)
+                .containsExactly(0L);
+        assertThat(batches(follower.records()))
+                .extracting(RecordBatch::baseOffset)
+                .containsExactly(0L, 1L, 2L);
+        for (FetchedData data : List.of(consumer, follower)) {
+            assertThat(data.highWatermark()).isEqualTo(1);
+            assertThat(data.logEndOffset()).isEqualTo(3);
+        }
+        assertThat(log.read(1, Integer.MAX_VALUE, true).sizeInBytes()).isZero();
+        assertThat(batches(log.read(1, Integer.MAX_VALUE, true, FetchIsolation.LOG_END)
+                        .records()))
+                .hasSize(2);
+        assertThat(log.read(3, Integer.MAX_VALUE, true, FetchIsolation.LOG_END).sizeInBytes())
+                .isZero();
+        assertThatThrownBy(() -> log.read(4, 100, true, FetchIsolation.LOG_END))
+                .isInstanceOf(OffsetOutOfRangeException.class);
+        assertThat(log.offsetForTimestamp(T))
+                .satisfies(found -> assertThat(found.offset).isZero());
+        assertThat(log.offsetForTimestamp(T + 1)).isNull();
+    }
+
+    @Test
+    void theHighWatermarkCheckpointSurvivesReopenClampedToTheLogEnd() throws IOException {
+        PartitionLog log = open(Map.of(), true, T);
+        for (int i = 0; i < 6; i++) {
+            appendUncommitted(log, 0, rec(T, "k" + i, "v"));
+        }
+        log.maybeIncrementHighWatermark(4);
+        log.close();
+
+        PartitionLog reopened = open(Map.of(), true, T);
+        assertThat(reopened.logEndOffset()).isEqualTo(6);
+        assertThat(reopened.highWatermark()).isEqualTo(4);
+        assertThat(readAll(reopened)).hasSize(4);
+
+        // written by the checkpoint timer, then a crash: the checkpointed value comes back
+        reopened.maybeIncrementHighWatermark(5);
+        reopened.checkpointHighWatermark();
+        crash(reopened);
+        PartitionLog afterCrash = open(Map.of(), false, T);
+        assertThat(afterCrash.highWatermark()).isEqualTo(5);
+        afterCrash.close();
+
+        // a checkpoint beyond the log end (a tail lost with the page cache) is clamped to it
+        Files.writeString(dir.resolve(HighWatermarkCheckpoint.FILE), "100");
+        assertThat(open(Map.of(), true, T).highWatermark()).isEqualTo(6);
+    }
+
+    @Test
+    void retentionAndDeleteRecordsKeepWhatIsNotCommitted() throws IOException {
+        PartitionLog log = open(Map.of(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(HOUR)), true, T);
+        appendUncommitted(log, T, 0, rec(T, "a", "0"));
+        appendUncommitted(log, T + 2 * HOUR, 0, rec(T, "b", "1"));
+        appendUncommitted(log, T + 4 * HOUR, 0, rec(T, "c", "2"));
+        assertThat(log.segmentCount()).isEqualTo(3);
+        log.maybeIncrementHighWatermark(1);
+        log.updateConfig(config(
+                Map.of(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(HOUR), TopicConfig.RETENTION_MS_CONFIG, "1")));
+
+        assertThat(log.applyRetention(T + 10 * DAY)).isEqualTo(1);
+
+        assertThat(log.logStartOffset()).isEqualTo(1);
+        assertThat(log.segmentCount()).isEqualTo(2);
+        assertThatThrownBy(() -> log.deleteRecordsBefore(2, T)).isInstanceOf(OffsetOutOfRangeException.class);
+    }
+
+    @Test
+    void aFollowerAdoptsTheLeadersLogStartOffsetUpToItsHighWatermark() throws IOException {
+        PartitionLog leader = open(Map.of(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(HOUR)), true, T);
+        writeThreeSegments(leader);
+        PartitionLog follower = openReplica("follower");
+        follower.appendAsFollower(records(bytesOf(leader)));
+        follower.updateHighWatermarkAsFollower(3);
+
+        follower.maybeIncrementLogStartOffset(5);
+
+        assertThat(follower.logStartOffset()).isEqualTo(3);
+        assertThat(follower.epochEntries()).containsExactly(epoch(0, 3));
+        follower.updateHighWatermarkAsFollower(6);
+        follower.maybeIncrementLogStartOffset(5);
+        assertThat(follower.logStartOffset()).isEqualTo(5);
+        follower.maybeIncrementLogStartOffset(4);
+        assertThat(follower.logStartOffset()).isEqualTo(5);
+        assertThat(readAll(follower)).extracting(s -> s.substring(0, 1)).containsExactly("5");
+    }
+
+    // ---- replication: truncation
+
+    @Test
+    void truncateToCutsSegmentsEpochsAndProducerStateBackToTheOffset() throws IOException {
+        Map<String, String> overrides = Map.of(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(HOUR));
+        PartitionLog log = open(overrides, true, T);
+        append(log, T, 0, idempotent(7L, (short) 0, 0, "a"));
+        append(log, T, 0, rec(T, "b", "1"));
+        append(log, T + 2 * HOUR, 1, idempotent(7L, (short) 0, 1, "c")); // segment 2
+        append(log, T + 2 * HOUR, 1, rec(T + 2 * HOUR, "d", "3"));
+        append(log, T + 4 * HOUR, 2, idempotent(7L, (short) 0, 2, "e")); // segment 4, snapshot at 4
+        append(log, T + 4 * HOUR, 2, rec(T + 4 * HOUR, "f", "5"));
+        assertThat(log.segmentCount()).isEqualTo(3);
+
+        log.truncateTo(3);
+
+        assertThat(log.logEndOffset()).isEqualTo(3);
+        assertThat(log.highWatermark()).isEqualTo(3);
+        assertThat(log.segments()).extracting(LogSegment::baseOffset).containsExactly(0L, 2L);
+        assertThat(dir.resolve(LogSegment.fileName(4) + ".log")).doesNotExist();
+        assertThat(readAll(log)).extracting(s -> s.substring(0, s.indexOf('='))).containsExactly("0:a", "1:b", "2:c");
+        assertThat(log.epochEntries()).containsExactly(epoch(0, 0), epoch(1, 2));
+        assertThat(log.endOffsetForEpoch(1)).isEqualTo(new OffsetAndEpoch(3, 1));
+        assertThat(log.endOffsetForEpoch(2)).isEqualTo(OffsetAndEpoch.UNDEFINED);
+        // the snapshot taken at offset 4 knew sequence 2, which is gone
+        assertThat(dir.resolve(ProducerStateManager.SNAPSHOT_FILE)).doesNotExist();
+        assertThat(append(log, T + 4 * HOUR, 2, idempotent(7L, (short) 0, 1, "c"))
+                        .firstOffset())
+                .isEqualTo(2);
+        AppendResult rewritten = append(log, T + 4 * HOUR, 2, idempotent(7L, (short) 0, 2, "e"));
+        assertThat(rewritten.duplicate()).isFalse();
+        assertThat(rewritten.firstOffset()).isEqualTo(3);
+        crash(log);
+
+        PartitionLog reopened = open(overrides, false, T + 4 * HOUR);
+        assertThat(reopened.logEndOffset()).isEqualTo(4);
+        assertThat(reopened.epochEntries()).containsExactly(epoch(0, 0), epoch(1, 2), epoch(2, 3));
+        assertThat(append(reopened, T + 4 * HOUR, 2, idempotent(7L, (short) 0, 2, "e"))
+                        .firstOffset())
+                .isEqualTo(3);
+    }
+
+    @Test
+    void truncateToRemovesTheWholeBatchHoldingTheOffsetAndNothingAtTheEnd() throws IOException {
+        PartitionLog log = open(Map.of(), true, T);
+        append(log, T, 0, rec(T, "a", "0"), rec(T, "b", "1"));
+        append(log, T, 1, rec(T, "c", "2"));
+
+        log.truncateTo(3);
+        log.truncateTo(10);
+        assertThat(log.logEndOffset()).isEqualTo(3);
+
+        log.truncateTo(1);
+        assertThat(log.logEndOffset()).isZero();
+        assertThat(log.highWatermark()).isZero();
+        assertThat(log.epochEntries()).isEmpty();
+        assertThatThrownBy(() -> log.truncateTo(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void truncateToBelowTheFirstSegmentStartsTheLogOver() throws IOException {
+        PartitionLog log = open(Map.of(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(HOUR)), true, T);
+        writeThreeSegments(log);
+        log.deleteRecordsBefore(2, T);
+        assertThat(log.segments()).extracting(LogSegment::baseOffset).containsExactly(2L, 4L);
+
+        log.truncateTo(1);
+
+        assertThat(log.logStartOffset()).isEqualTo(1);
+        assertThat(log.logEndOffset()).isEqualTo(1);
+        assertThat(log.segments()).extracting(LogSegment::baseOffset).containsExactly(1L);
+    }
+
+    @Test
+    void truncateFullyAndStartAtEmptiesTheLogAtTheOffset() throws IOException {
+        PartitionLog log = open(Map.of(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(HOUR)), true, T);
+        writeThreeSegments(log);
+        append(log, T + 4 * HOUR, 3, idempotent(7L, (short) 0, 0, "a"));
+
+        log.truncateFullyAndStartAt(100);
+
+        assertThat(log.logStartOffset()).isEqualTo(100);
+        assertThat(log.logEndOffset()).isEqualTo(100);
+        assertThat(log.highWatermark()).isEqualTo(100);
+        assertThat(log.recoveryPoint()).isEqualTo(100);
+        assertThat(log.segments()).extracting(LogSegment::baseOffset).containsExactly(100L);
+        assertThat(log.epochEntries()).isEmpty();
+        assertThat(log.read(100, 100, true).sizeInBytes()).isZero();
+        assertThatThrownBy(() -> log.read(5, 100, true)).isInstanceOf(OffsetOutOfRangeException.class);
+
+        // the leader's batches from there on are taken as they are
+        PartitionLog leader = openReplica("leader");
+        append(leader, T, 4, rec(T, "x", "100"));
+        log.appendAsFollower(withBaseOffset(bytesOf(leader), 100));
+        assertThat(log.logEndOffset()).isEqualTo(101);
+        assertThat(log.epochEntries()).containsExactly(epoch(4, 100));
+        // nothing is known about producer 7 any more
+        assertThat(append(log, T, 5, idempotent(7L, (short) 0, 9, "b")).firstOffset())
+                .isEqualTo(101);
+        log.close();
+
+        PartitionLog reopened = open(Map.of(), true, T);
+        assertThat(reopened.logStartOffset()).isEqualTo(100);
+        assertThat(reopened.logEndOffset()).isEqualTo(102);
+    }
+
     // ---- helpers
 
     private static LogConfig config(Map<String, String> overrides) {
@@ -865,6 +1307,59 @@ class PartitionLogTest {
         return result;
     }
 
+    private PartitionLog openReplica(String name) throws IOException {
+        PartitionLog log =
+                PartitionLog.open(tempDir.resolve(name), TP, TOPIC_ID, config(Map.of()), true, T, DELETE_NOW);
+        opened.add(log);
+        return log;
+    }
+
+    /** A leader's append that leaves the high watermark where it is. */
+    private static AppendResult appendUncommitted(PartitionLog log, int leaderEpoch, SimpleRecord... records) {
+        return appendUncommitted(log, T, leaderEpoch, records);
+    }
+
+    private static AppendResult appendUncommitted(
+            PartitionLog log, long nowMs, int leaderEpoch, SimpleRecord... records) {
+        MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records);
+        return log.appendAsLeader(BatchValidator.validate(batch, log.config(), nowMs), leaderEpoch, nowMs);
+    }
+
+    /** The stored bytes of every batch from the log start to the log end, as a follower fetches them. */
+    private static byte[] bytesOf(PartitionLog log) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long offset = log.logStartOffset();
+        while (offset < log.logEndOffset()) {
+            Records records = log.read(offset, Integer.MAX_VALUE, true, FetchIsolation.LOG_END)
+                    .records();
+            out.write(batchBytes(records));
+            for (RecordBatch batch : records.batches()) {
+                offset = batch.nextOffset();
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static MemoryRecords records(byte[] bytes) {
+        return MemoryRecords.readableRecords(ByteBuffer.wrap(bytes));
+    }
+
+    /** A copy of the batches with the first one moved to {@code baseOffset} and the rest after it. */
+    private static MemoryRecords withBaseOffset(byte[] bytes, long baseOffset) {
+        MemoryRecords copy = records(bytes.clone());
+        long next = baseOffset;
+        for (MutableRecordBatch batch : copy.batches()) {
+            long last = next + batch.lastOffset() - batch.baseOffset();
+            batch.setLastOffset(last);
+            next = last + 1;
+        }
+        return copy;
+    }
+
+    private static LeaderEpochCache.EpochEntry epoch(int epoch, long startOffset) {
+        return new LeaderEpochCache.EpochEntry(epoch, startOffset);
+    }
+
     private static MemoryRecords idempotent(long producerId, short epoch, int baseSequence, String... keys) {
         SimpleRecord[] records = new SimpleRecord[keys.length];
         for (int i = 0; i < keys.length; i++) {
@@ -925,10 +1420,16 @@ class PartitionLogTest {
 
     /** Every record from the log start to the high watermark, as "offset:key=value@timestamp". */
     static List<String> readAll(PartitionLog log) {
+        return readAll(log, FetchIsolation.HIGH_WATERMARK);
+    }
+
+    /** Every record from the log start to the bound {@code isolation} names. */
+    static List<String> readAll(PartitionLog log, FetchIsolation isolation) {
         List<String> out = new ArrayList<>();
         long offset = log.logStartOffset();
-        while (offset < log.highWatermark()) {
-            FetchedData data = log.read(offset, Integer.MAX_VALUE, true);
+        long end = isolation == FetchIsolation.LOG_END ? log.logEndOffset() : log.highWatermark();
+        while (offset < end) {
+            FetchedData data = log.read(offset, Integer.MAX_VALUE, true, isolation);
             long next = offset;
             for (RecordBatch batch : data.records().batches()) {
                 for (Record record : batch) {
