@@ -36,7 +36,8 @@ import java.util.TreeMap;
  *   <li>Inactive brokers leave every ISR, but the last member stays, so that a clean election can
  *       happen when it returns. A partition whose leader is inactive gets the first replica that is in
  *       the new ISR and active; failing that, with {@code unclean.leader.election.enable}, the first
- *       active replica with the ISR reduced to it (committed records may be lost, K10); else no leader.
+ *       active replica with the ISR reduced to it (committed records may be lost, K10), unless an ISR
+ *       member is being unfenced and can be elected cleanly in the next plan; else no leader.
  *   <li>A partition without a leader gets the first ISR member (in replica order) that is active.
  *   <li>When a preferred leader check is due: where {@code replicas[0]} is in the ISR, active and not
  *       the leader, it becomes leader (K12).
@@ -63,11 +64,13 @@ public final class ControllerLogic {
         boolean leasesTrusted = !now.isBefore(trustedSince.plus(settings.brokerSessionTimeout()));
         List<BrokerFencing> fencings = new ArrayList<>();
         Set<Integer> active = new HashSet<>();
+        Set<Integer> unfencing = new HashSet<>();
         for (RegisteredBroker broker : view.brokers()) {
             boolean leaseValid = broker.leaseExpiresAt().isAfter(now);
             if (broker.fenced()) {
                 if (leaseValid && !broker.controlledShutdown()) {
                     fencings.add(new BrokerFencing(broker.nodeId(), broker.brokerEpoch(), false));
+                    unfencing.add(broker.nodeId());
                 }
             } else if (!leaseValid && leasesTrusted) {
                 fencings.add(new BrokerFencing(broker.nodeId(), broker.brokerEpoch(), true));
@@ -78,14 +81,18 @@ public final class ControllerLogic {
         List<PartitionChange> partitions = new ArrayList<>();
         for (PartitionRow partition : view.partitions()) {
             boolean unclean = view.uncleanLeaderElectionTopics().contains(partition.topicId());
-            maybeChange(partition, active, unclean, settings.preferredLeaderElectionDue())
+            maybeChange(partition, active, unfencing, unclean, settings.preferredLeaderElectionDue())
                     .ifPresent(partitions::add);
         }
         return new Changes(fencings, partitions, placeSlots(view.slots(), active));
     }
 
     static Optional<PartitionChange> maybeChange(
-            PartitionRow p, Set<Integer> active, boolean uncleanElection, boolean preferredDue) {
+            PartitionRow p,
+            Set<Integer> active,
+            Set<Integer> unfencing,
+            boolean uncleanElection,
+            boolean preferredDue) {
         List<Integer> isr = p.isr().stream().filter(active::contains).toList();
         if (isr.isEmpty() && !p.isr().isEmpty()) {
             // K9: the last member stays. The leader's log holds everything any member has.
@@ -95,7 +102,10 @@ public final class ControllerLogic {
         boolean leaderUsable = leader != PartitionState.NO_LEADER && active.contains(leader) && isr.contains(leader);
         if (!leaderUsable) {
             leader = firstActive(p.replicas(), isr, active);
-            if (leader == PartitionState.NO_LEADER && uncleanElection) {
+            // never unclean while an ISR member is about to be eligible again
+            if (leader == PartitionState.NO_LEADER
+                    && uncleanElection
+                    && p.isr().stream().noneMatch(unfencing::contains)) {
                 leader = firstActive(p.replicas(), p.replicas(), active);
                 if (leader != PartitionState.NO_LEADER) {
                     isr = List.of(leader);

@@ -50,10 +50,8 @@ public class MetadataStore {
     @Transactional
     public Snapshot snapshot() {
         Optional<ClusterEntity> cluster = ClusterEntity.findByIdOptional(true);
-        Number holder = (Number) em.createNativeQuery("select holder from controller")
-                .getResultStream()
-                .findFirst()
-                .orElse(null);
+        List<?> holders = em.createNativeQuery("select holder from controller").getResultList();
+        Number holder = holders.isEmpty() ? null : (Number) holders.getFirst();
         List<ClusterStore.SlotRow> slots = new ArrayList<>();
         for (Object row : em.createNativeQuery(
                         "select slot, coordinator, coordinator_epoch from coordinator_slots order by slot")
