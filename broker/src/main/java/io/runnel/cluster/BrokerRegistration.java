@@ -11,22 +11,29 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.Uuid;
 import org.jboss.logging.Logger;
 
 /**
- * Joins this broker to the cluster on start-up: makes sure the cluster has an id, registers the
- * broker with a lease, loads the first metadata image; then renews the lease and refreshes the image
- * periodically, and gives the lease up on a clean shutdown.
+ * Joins this broker to the cluster on start-up, before the logs (15) and the listeners (20): makes
+ * sure the cluster has an id, registers the broker (fenced, under a new broker epoch), loads the
+ * first metadata image, starts the heartbeat, the change listener and the controller, and then waits
+ * until the controller has unfenced this registration and elected it wherever it is the only active
+ * ISR member — so a broker that restarts opens its listeners as the leader of its partitions. On a
+ * clean shutdown it resigns the controller lease and lets its own lease lapse at once.
  */
 @ApplicationScoped
 public class BrokerRegistration {
 
     private static final Logger LOG = Logger.getLogger(BrokerRegistration.class);
-    static final Duration LEASE = Duration.ofSeconds(10);
-    static final long RENEW_INTERVAL_MS = 2_000;
+    static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
 
     @Inject
     RunnelConfig config;
@@ -40,49 +47,96 @@ public class BrokerRegistration {
     @Inject
     MetadataThread metadataThread;
 
-    private final UUID incarnation = UUID.randomUUID();
+    @Inject
+    MetadataRefresher refresher;
+
+    @Inject
+    BrokerHeartbeat heartbeat;
+
+    @Inject
+    MetadataChangeListener changeListener;
+
+    @Inject
+    Controller controller;
 
     void onStart(@Observes @Priority(10) StartupEvent event) {
-        metadataThread.submit(this::register).join();
-        metadataThread.schedule("Broker lease renewal and metadata refresh", RENEW_INTERVAL_MS, this::renewAndRefresh);
-    }
-
-    private Void register() {
-        String clusterId = store.ensureClusterId(Uuid.randomUuid().toString());
-        store.registerBroker(config.nodeId(), config.rack(), advertisedListeners(), incarnation, LEASE);
-        MetadataImage image = refresh();
+        String clusterId = metadataThread
+                .submit(() -> store.ensureClusterId(Uuid.randomUuid().toString()))
+                .join();
+        heartbeat.start(advertisedListeners());
+        MetadataImage image = metadataThread.submit(refresher::refresh).join();
+        changeListener.start();
+        controller.start(heartbeat.incarnation());
+        metadataThread.schedule(
+                "Metadata reload", config.cluster().metadataPollIntervalMs(), () -> refresher.refresh());
         LOG.infof(
-                "Broker %d registered in cluster %s (%d topics) advertising %s",
+                "Broker %d joined cluster %s (%d topics) advertising %s",
                 config.nodeId(), clusterId, image.topics().size(), advertisedListeners());
-        return null;
+        image = awaitReady();
+        LOG.infof("Broker %d is unfenced (controller: broker %d)", config.nodeId(), image.controllerId());
     }
 
-    private void renewAndRefresh() {
-        if (!store.renewBrokerLease(config.nodeId(), incarnation, LEASE)) {
-            LOG.warnf("Broker %d lost its registration; registering again", config.nodeId());
-            store.registerBroker(config.nodeId(), config.rack(), advertisedListeners(), incarnation, LEASE);
+    /** Waits until the image shows this registration unfenced and every partition it can lead led. */
+    private MetadataImage awaitReady() {
+        CompletableFuture<MetadataImage> ready = new CompletableFuture<>();
+        Consumer<MetadataImage> check = image -> {
+            if (isReady(image)) {
+                ready.complete(image);
+            }
+        };
+        cache.onUpdate(check);
+        try {
+            check.accept(cache.image());
+            return ready.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Broker " + config.nodeId() + " was not unfenced and given its"
+                    + " partitions within " + READY_TIMEOUT.toSeconds() + " s (controller: broker "
+                    + cache.image().controllerId() + "). The controller does this within a second of a"
+                    + " registration: check that PostgreSQL is reachable, and the controller's log.");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting to be unfenced", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            cache.removeListener(check);
         }
-        refresh();
     }
 
-    /** Reloads the image from PostgreSQL; runs on the metadata thread. */
-    MetadataImage refresh() {
-        MetadataImage loaded = MetadataLoader.toImage(store.snapshot());
-        return cache.update(current -> loaded.equals(current) ? current : loaded);
+    private boolean isReady(MetadataImage image) {
+        int me = config.nodeId();
+        BrokerImage registration = image.brokers().get(me);
+        if (registration == null || registration.brokerEpoch() != heartbeat.brokerEpoch()) {
+            return false;
+        }
+        for (TopicImage topic : image.topics().values()) {
+            for (PartitionState p : topic.partitions()) {
+                if (p.leader() == PartitionState.NO_LEADER && p.isr().contains(me)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     void onStop(@Observes ShutdownEvent event) {
         metadataThread.cancelScheduled();
+        changeListener.stop();
+        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
         try {
-            metadataThread
-                    .submit(() -> {
-                        store.expireBrokerLease(config.nodeId(), incarnation);
-                        return null;
-                    })
-                    .get(5, java.util.concurrent.TimeUnit.SECONDS);
+            controller.resign().get(remainingMs(deadline), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.debugf("Could not resign the controller lease on shutdown: %s", e);
+        }
+        try {
+            heartbeat.expire().get(remainingMs(deadline), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.debugf("Could not give up the broker lease on shutdown: %s", e);
         }
+    }
+
+    private static long remainingMs(long deadlineNanos) {
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
     /** The advertised listeners as stored in the brokers table. */

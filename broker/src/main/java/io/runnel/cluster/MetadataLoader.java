@@ -24,7 +24,7 @@ final class MetadataLoader {
 
     static MetadataImage toImage(MetadataStore.Snapshot snapshot) {
         Map<Integer, BrokerImage> brokers = new TreeMap<>();
-        for (BrokerEntity broker : snapshot.liveBrokers()) {
+        for (BrokerEntity broker : snapshot.brokers()) {
             brokers.put(broker.nodeId, toBroker(broker));
         }
         Map<UUID, List<PartitionState>> partitions = new HashMap<>();
@@ -42,15 +42,23 @@ final class MetadataLoader {
             topics.add(TopicImage.of(
                     topic.name, toUuid(topic.topicId), ps, configs.getOrDefault(topic.topicId, Map.of())));
         }
-        int controller = brokers.isEmpty() ? -1 : brokers.keySet().iterator().next();
-        return MetadataImage.of(snapshot.clusterId(), controller, brokers, topics);
+        // The lease holder, unless it is fenced: clients send admin requests to the controller id.
+        BrokerImage holder = brokers.get(snapshot.controller());
+        int controller = holder == null || holder.fenced() ? -1 : holder.nodeId();
+        List<CoordinatorSlot> slots = snapshot.slots().stream()
+                .map(s -> new CoordinatorSlot(s.slot(), s.coordinator(), s.coordinatorEpoch()))
+                .toList();
+        return MetadataImage.of(snapshot.clusterId(), controller, brokers, topics, slots, snapshot.metadataVersion());
     }
 
     static BrokerImage toBroker(BrokerEntity broker) {
         return new BrokerImage(
                 broker.nodeId,
                 Optional.ofNullable(broker.rack),
-                Endpoint.parseAll(Arrays.asList(broker.listeners.split(","))));
+                Endpoint.parseAll(Arrays.asList(broker.listeners.split(","))),
+                broker.brokerEpoch,
+                broker.fenced,
+                broker.controlledShutdown);
     }
 
     static PartitionState toPartition(PartitionEntity p) {

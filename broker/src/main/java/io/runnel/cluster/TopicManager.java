@@ -22,6 +22,7 @@ import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.internals.Topic;
@@ -93,7 +94,7 @@ public class TopicManager {
                 .map(p -> MetadataLoader.toEntity(entity.topicId, p))
                 .toList();
         try {
-            store.createTopic(entity, rows, request.configs());
+            write(() -> store.createTopic(entity, rows, request.configs()));
         } catch (RuntimeException e) {
             // Another broker created the same name between our check and our insert; the violation
             // surfaces at the insert or, wrapped by the transaction manager, at commit.
@@ -183,7 +184,7 @@ public class TopicManager {
                 throw new org.apache.kafka.common.errors.UnknownTopicIdException(
                         "This server does not host this topic ID.");
             }
-            store.deleteTopic(MetadataLoader.toUUID(topic.topicId()));
+            write(() -> store.deleteTopic(MetadataLoader.toUUID(topic.topicId())));
             cache.update(current -> current.withoutTopic(topic.name()));
             return topic;
         });
@@ -237,9 +238,9 @@ public class TopicManager {
             if (validateOnly) {
                 return grown;
             }
-            store.addPartitions(partitions.subList(current, count).stream()
+            write(() -> store.addPartitions(partitions.subList(current, count).stream()
                     .map(p -> MetadataLoader.toEntity(MetadataLoader.toUUID(topic.topicId()), p))
-                    .toList());
+                    .toList()));
             cache.update(img -> img.withTopic(grown));
             return grown;
         });
@@ -256,11 +257,42 @@ public class TopicManager {
             validateConfigs(configs);
             TopicImage changed = topic.withConfigs(configs);
             if (!validateOnly) {
-                store.replaceConfigs(MetadataLoader.toUUID(topic.topicId()), configs);
+                write(() -> store.replaceConfigs(MetadataLoader.toUUID(topic.topicId()), configs));
                 cache.update(img -> img.withTopic(changed));
             }
             return changed;
         });
+    }
+
+    /**
+     * Runs a write to PostgreSQL. When PostgreSQL cannot be reached the change did not happen and the
+     * client may retry it: REQUEST_TIMED_OUT (retriable), as Kafka answers when its controller is away.
+     */
+    private static void write(Runnable write) {
+        try {
+            write.run();
+        } catch (RuntimeException e) {
+            if (isUnavailable(e)) {
+                throw new TimeoutException("PostgreSQL, which holds the cluster metadata, cannot be reached", e);
+            }
+            throw e;
+        }
+    }
+
+    /** A connection failure (SQLState class 08, server shutting down 57P0x) or no pooled connection in time. */
+    private static boolean isUnavailable(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.sql.SQLException sql) {
+                String state = sql.getSQLState();
+                if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+                    return true;
+                }
+                if (state == null && String.valueOf(sql.getMessage()).contains("acquisition timeout")) {
+                    return true; // Agroal: every connection busy or none could be opened in time
+                }
+            }
+        }
+        return false;
     }
 
     private static boolean isUniqueViolation(Throwable e) {

@@ -84,6 +84,38 @@ public interface RunnelConfig {
         Optional<String> interBrokerListenerName();
     }
 
+    /** Brokers, the controller and how metadata changes reach every broker. */
+    ClusterSettings cluster();
+
+    interface ClusterSettings {
+
+        /**
+         * How long a broker's lease lasts without a renewal before the controller fences it; also the
+         * length of the controller lease ({@code broker.session.timeout.ms}).
+         */
+        @WithDefault("9000")
+        long brokerSessionTimeoutMs();
+
+        /** How often a broker renews its lease ({@code broker.heartbeat.interval.ms}). */
+        @WithDefault("2000")
+        long brokerHeartbeatIntervalMs();
+
+        /** Move leadership back to each partition's preferred replica ({@code auto.leader.rebalance.enable}). */
+        @WithDefault("true")
+        boolean autoLeaderRebalanceEnable();
+
+        /** How often the controller looks for partitions not led by their preferred replica. */
+        @WithDefault("300000")
+        long leaderImbalanceCheckIntervalMs();
+
+        /**
+         * The longest a broker's metadata image goes without a full reload from PostgreSQL; changes
+         * normally arrive at once through LISTEN/NOTIFY.
+         */
+        @WithDefault("10000")
+        long metadataPollIntervalMs();
+    }
+
     /** The partition logs' background work. */
     LogSettings log();
 

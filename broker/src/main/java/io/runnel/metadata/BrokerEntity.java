@@ -8,7 +8,10 @@ import jakarta.persistence.Table;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
-/** A registered broker and its lease; a broker whose lease expired is considered dead. */
+/**
+ * A registered broker and its lease. Whether it is alive is the controller's judgement, {@link #fenced},
+ * not the lease as each reader sees it: after a PostgreSQL outage every lease looks lapsed.
+ */
 @Entity
 @Table(name = "brokers")
 public class BrokerEntity extends PanacheEntityBase {
@@ -31,4 +34,16 @@ public class BrokerEntity extends PanacheEntityBase {
 
     @Column(name = "lease_expires_at", nullable = false)
     public OffsetDateTime leaseExpiresAt;
+
+    /** New with every registration (KIP-380), so a replica of an earlier registration is recognised. */
+    @Column(name = "broker_epoch", nullable = false)
+    public long brokerEpoch;
+
+    /** Set by a registration and by the controller when the lease lapses; cleared only by the controller. */
+    @Column(nullable = false)
+    public boolean fenced;
+
+    /** Set by the broker when it begins a controlled shutdown. */
+    @Column(name = "controlled_shutdown", nullable = false)
+    public boolean controlledShutdown;
 }

@@ -20,4 +20,8 @@ public class ClusterEntity extends PanacheEntityBase {
 
     @Column(name = "created_at", insertable = false, updatable = false)
     public OffsetDateTime createdAt;
+
+    /** Bumped by the triggers of V5 with every metadata change; brokers poll it as a fallback to NOTIFY. */
+    @Column(name = "metadata_version", insertable = false, updatable = false)
+    public long metadataVersion;
 }

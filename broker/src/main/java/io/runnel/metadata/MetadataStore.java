@@ -4,7 +4,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
-import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +12,9 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Reads and writes cluster metadata in PostgreSQL. Every method is one transaction; callers run on
- * the broker's metadata thread, never on an event loop.
+ * Reads the metadata image and writes topic changes in PostgreSQL. Every method is one transaction;
+ * callers run on the broker's metadata thread, never on an event loop. Leases, fencing and elections
+ * go through {@link ClusterStore}.
  */
 @ApplicationScoped
 public class MetadataStore {
@@ -21,13 +22,21 @@ public class MetadataStore {
     @Inject
     EntityManager em;
 
-    /** Everything a broker needs to build its metadata image, read in one transaction. */
+    /**
+     * Everything a broker needs to build its metadata image, read in one transaction.
+     *
+     * @param metadataVersion read first, so the rows are at least as new as the version says
+     * @param controller the holder of the controller lease, -1 when none
+     */
     public record Snapshot(
             String clusterId,
-            List<BrokerEntity> liveBrokers,
+            long metadataVersion,
+            List<BrokerEntity> brokers,
+            int controller,
             List<TopicEntity> topics,
             List<PartitionEntity> partitions,
-            List<TopicConfigEntity> configs) {}
+            List<TopicConfigEntity> configs,
+            List<ClusterStore.SlotRow> slots) {}
 
     /** Returns the cluster id, creating it when this is the first broker of a new cluster. */
     @Transactional
@@ -38,58 +47,30 @@ public class MetadataStore {
         return ClusterEntity.<ClusterEntity>findById(true).clusterId;
     }
 
-    /** Registers (or re-registers) this broker with a lease that expires on the database's clock. */
-    @Transactional
-    public void registerBroker(int nodeId, Optional<String> rack, String listeners, UUID incarnation, Duration lease) {
-        em.createNativeQuery("""
-                        insert into brokers (node_id, rack, listeners, incarnation_id, registered_at, lease_expires_at)
-                        values (?1, ?2, ?3, ?4, now(), now() + make_interval(secs => ?5))
-                        on conflict (node_id) do update set rack = excluded.rack, listeners = excluded.listeners,
-                            incarnation_id = excluded.incarnation_id, registered_at = excluded.registered_at,
-                            lease_expires_at = excluded.lease_expires_at
-                        """)
-                .setParameter(1, nodeId)
-                .setParameter(2, rack.orElse(null))
-                .setParameter(3, listeners)
-                .setParameter(4, incarnation)
-                .setParameter(5, lease.toMillis() / 1000.0)
-                .executeUpdate();
-    }
-
-    /** Extends this incarnation's lease; false when another process took over the node id. */
-    @Transactional
-    public boolean renewBrokerLease(int nodeId, UUID incarnation, Duration lease) {
-        return em.createNativeQuery("""
-                        update brokers set lease_expires_at = now() + make_interval(secs => ?3)
-                        where node_id = ?1 and incarnation_id = ?2
-                        """)
-                        .setParameter(1, nodeId)
-                        .setParameter(2, incarnation)
-                        .setParameter(3, lease.toMillis() / 1000.0)
-                        .executeUpdate()
-                == 1;
-    }
-
-    /** Gives up this incarnation's lease at once, on a clean shutdown. */
-    @Transactional
-    public void expireBrokerLease(int nodeId, UUID incarnation) {
-        em.createNativeQuery("update brokers set lease_expires_at = now() where node_id = ?1 and incarnation_id = ?2")
-                .setParameter(1, nodeId)
-                .setParameter(2, incarnation)
-                .executeUpdate();
-    }
-
     @Transactional
     public Snapshot snapshot() {
-        List<BrokerEntity> live = BrokerEntity.list("leaseExpiresAt > current_timestamp() order by nodeId");
+        Optional<ClusterEntity> cluster = ClusterEntity.findByIdOptional(true);
+        List<?> holders = em.createNativeQuery("select holder from controller").getResultList();
+        Number holder = holders.isEmpty() ? null : (Number) holders.getFirst();
+        List<ClusterStore.SlotRow> slots = new ArrayList<>();
+        for (Object row : em.createNativeQuery(
+                        "select slot, coordinator, coordinator_epoch from coordinator_slots order by slot")
+                .getResultList()) {
+            Object[] columns = (Object[]) row;
+            slots.add(new ClusterStore.SlotRow(
+                    ((Number) columns[0]).intValue(),
+                    ((Number) columns[1]).intValue(),
+                    ((Number) columns[2]).intValue()));
+        }
         return new Snapshot(
-                ClusterEntity.<ClusterEntity>findByIdOptional(true)
-                        .map(c -> c.clusterId)
-                        .orElse(""),
-                live,
+                cluster.map(c -> c.clusterId).orElse(""),
+                cluster.map(c -> c.metadataVersion).orElse(0L),
+                BrokerEntity.list("order by nodeId"),
+                holder == null ? -1 : holder.intValue(),
                 TopicEntity.listAll(),
                 PartitionEntity.listAll(),
-                TopicConfigEntity.listAll());
+                TopicConfigEntity.listAll(),
+                slots);
     }
 
     /** Creates a topic with its partitions and config overrides. */

@@ -173,15 +173,17 @@ public class ConnectStore {
     }
 
     /**
-     * Claims a task for a broker: only if nobody runs it, this broker already does, or its owner's
-     * lease has expired. A task moving between brokers thus never runs twice at once: the new
-     * owner waits until the old one has stopped it (and made its last commit) or is dead.
+     * Claims a task for a broker: only if nobody runs it, this broker already does, or the controller
+     * has fenced its owner. A task moving between brokers thus never runs twice at once: the new
+     * owner waits until the old one has stopped it (and made its last commit) or is dead. Fencing,
+     * not the lease as seen now, decides: after a PostgreSQL outage every lease looks lapsed, but the
+     * controller gives every broker a session to renew first.
      */
     @Transactional
     public boolean claimTask(String connector, int task, int nodeId) {
         return em.createNativeQuery("update connector_tasks set owner = ?3 where connector = ?1 and task = ?2"
                                 + " and (owner is null or owner = ?3 or not exists (select 1 from brokers b"
-                                + " where b.node_id = connector_tasks.owner and b.lease_expires_at > now()))")
+                                + " where b.node_id = connector_tasks.owner and not b.fenced))")
                         .setParameter(1, connector)
                         .setParameter(2, task)
                         .setParameter(3, nodeId)
@@ -189,12 +191,12 @@ public class ConnectStore {
                 == 1;
     }
 
-    /** How many of the connector's tasks a live broker still holds. */
+    /** How many of the connector's tasks an unfenced broker still holds. */
     @Transactional
     public int claimedTasks(String connector) {
         return ((Number) em.createNativeQuery("select count(*) from connector_tasks t where t.connector = ?1"
                                 + " and t.owner is not null and exists (select 1 from brokers b"
-                                + " where b.node_id = t.owner and b.lease_expires_at > now())")
+                                + " where b.node_id = t.owner and not b.fenced)")
                         .setParameter(1, connector)
                         .getSingleResult())
                 .intValue();
