@@ -8,13 +8,13 @@ import io.runnel.log.AppendResult;
 import io.runnel.log.LogManager;
 import io.runnel.log.PartitionLog;
 import io.runnel.replication.ReplicaManager;
-import java.util.concurrent.TimeUnit;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
@@ -135,8 +135,9 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
                 .thenAccept(error -> {
                     if (error != Errors.NONE) {
                         response.setErrorCode(error.code())
-                                .setErrorMessage(error.message() + " (" + target.log().topicPartition()
-                                        + ", ISR " + target.partition().isr() + ")");
+                                .setErrorMessage(
+                                        error.message() + " (" + target.log().topicPartition() + ", ISR "
+                                                + target.partition().isr() + ")");
                     }
                 });
     }

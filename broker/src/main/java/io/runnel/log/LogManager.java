@@ -179,9 +179,6 @@ public class LogManager {
                     cleanShutdown,
                     System.currentTimeMillis(),
                     this::deleteLater);
-            // until ReplicaManager owns the high watermark (replication step 4): every log is its
-            // own whole ISR, so what it holds is committed
-            log.updateHighWatermarkToLogEnd();
             logs.put(new LogKey(topic.topicId(), partition), log);
         } catch (IOException | RuntimeException e) {
             LOG.errorf(e, "Could not open the log of %s in %s", tp, dir);

@@ -554,23 +554,6 @@ public final class PartitionLog {
         return true;
     }
 
-    /**
-     * Sets the high watermark to the log end offset: right while this broker is the whole ISR.
-     *
-     * @deprecated until ReplicaManager owns the high watermark (replication step 4); with an ISR
-     *     of one, {@link #maybeIncrementHighWatermark} by the general rule gives the same.
-     */
-    @Deprecated
-    public void updateHighWatermarkToLogEnd() {
-        lock.lock();
-        try {
-            highWatermark = logEnd;
-        } finally {
-            lock.unlock();
-        }
-        notify(highWatermarkListeners);
-    }
-
     /** Writes the high watermark checkpoint if the high watermark moved since it was last written. */
     public void checkpointHighWatermark() {
         highWatermarkCheckpoint.write(highWatermark.offset());

@@ -53,7 +53,9 @@ public class IsrStore {
                 .setParameter(7, array(added))
                 .setParameter(8, array(addedBrokerEpochs))
                 .getResultList();
-        return result.isEmpty() ? OptionalInt.empty() : OptionalInt.of(result.getFirst().intValue());
+        return result.isEmpty()
+                ? OptionalInt.empty()
+                : OptionalInt.of(result.getFirst().intValue());
     }
 
     private static String array(List<? extends Number> values) {

@@ -74,8 +74,8 @@ public final class InterBrokerClient implements AutoCloseable {
             ByteBuffer response = ByteBuffer.wrap(bytes);
             ResponseHeader responseHeader = ResponseHeader.parse(response, apiKey.responseHeaderVersion(version));
             if (responseHeader.correlationId() != id) {
-                throw new IOException("Correlation id " + responseHeader.correlationId() + " from " + target
-                        + ", expected " + id);
+                throw new IOException(
+                        "Correlation id " + responseHeader.correlationId() + " from " + target + ", expected " + id);
             }
             return AbstractResponse.parseResponse(apiKey, new ByteBufferAccessor(response), version)
                     .data();

@@ -1,7 +1,6 @@
 package io.runnel.replication;
 
 import io.runnel.config.RunnelConfig;
-import io.runnel.cluster.MetadataLoader;
 import io.runnel.metadata.IsrStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -57,9 +56,8 @@ public class AlterIsrManager implements Partition.IsrChannel {
         List<Partition.AlterIsr> retry = new ArrayList<>();
         while (!Thread.currentThread().isInterrupted()) {
             try {
-                Partition.AlterIsr change = retry.isEmpty()
-                        ? queue.take()
-                        : queue.poll(RETRY_BACKOFF_MS, TimeUnit.MILLISECONDS);
+                Partition.AlterIsr change =
+                        retry.isEmpty() ? queue.take() : queue.poll(RETRY_BACKOFF_MS, TimeUnit.MILLISECONDS);
                 List<Partition.AlterIsr> batch = new ArrayList<>(retry);
                 retry.clear();
                 if (change != null) {
@@ -88,7 +86,9 @@ public class AlterIsrManager implements Partition.IsrChannel {
         }
         try {
             OptionalInt committed = store.alterIsr(
-                    MetadataLoader.toUUID(partition.topicId()),
+                    new java.util.UUID(
+                            partition.topicId().getMostSignificantBits(),
+                            partition.topicId().getLeastSignificantBits()),
                     partition.topicPartition().partition(),
                     config.nodeId(),
                     change.leaderEpoch(),

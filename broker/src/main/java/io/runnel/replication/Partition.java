@@ -87,8 +87,7 @@ public final class Partition {
     private final List<PendingAck> pendingAcks = new ArrayList<>();
     private volatile Role role = new None();
 
-    public Partition(
-            PartitionLog log, Uuid topicId, int localId, IsrChannel isrChannel, IsrEligibility eligibility) {
+    public Partition(PartitionLog log, Uuid topicId, int localId, IsrChannel isrChannel, IsrEligibility eligibility) {
         this.log = log;
         this.topicId = topicId;
         this.localId = localId;
@@ -308,10 +307,9 @@ public final class Partition {
             if (!(role instanceof Leader leader) || !leader.replicas.contains(replicaId) || replicaId == localId) {
                 return false;
             }
-            FollowerFetchState previous =
-                    followers.getOrDefault(replicaId, FollowerFetchState.initial(false, nowMs));
-            FollowerFetchState next = previous.afterFetch(
-                    fetchOffset, followerLogStartOffset, nowMs, leaderLogEndOffset, brokerEpoch);
+            FollowerFetchState previous = followers.getOrDefault(replicaId, FollowerFetchState.initial(false, nowMs));
+            FollowerFetchState next =
+                    previous.afterFetch(fetchOffset, followerLogStartOffset, nowMs, leaderLogEndOffset, brokerEpoch);
             followers.put(replicaId, next);
             expand = shouldExpandIsr(leader, replicaId, next);
             maybeIncrementHighWatermark();
@@ -405,8 +403,8 @@ public final class Partition {
             LOG.infof(
                     "%s: shrinking the ISR from %s to %s: %s not caught up within %d ms (leader log end %d)",
                     log.topicPartition(), leader.isr, newIsr, outOfSync, maxLagMs, leaderEnd);
-            isrChannel.submit(new AlterIsr(
-                    this, leader.leaderEpoch, leader.partitionEpoch, List.copyOf(newIsr), Map.of()));
+            isrChannel.submit(
+                    new AlterIsr(this, leader.leaderEpoch, leader.partitionEpoch, List.copyOf(newIsr), Map.of()));
         } finally {
             lock.writeLock().unlock();
         }

@@ -156,20 +156,24 @@ public class ReplicaManager {
     private String interBrokerListener() {
         return config.replication()
                 .interBrokerListenerName()
-                .orElseGet(() -> Endpoint.parseAll(config.listeners()).getFirst().listenerName());
+                .orElseGet(
+                        () -> Endpoint.parseAll(config.listeners()).getFirst().listenerName());
     }
 
     private Endpoint endpointOf(MetadataImage image, int brokerId) {
-        BrokerImage broker = image.brokers().get(brokerId);
+        BrokerImage broker = image.allBrokers().get(brokerId);
         return broker == null ? null : broker.endpoint(interBrokerListener()).orElse(null);
     }
 
+    /** KIP-841/903: only an active broker fetching with the epoch of its current registration joins an ISR. */
     private boolean isrEligible(int brokerId, long brokerEpoch) {
-        return metadata.image().brokers().containsKey(brokerId);
+        BrokerImage broker = metadata.image().allBrokers().get(brokerId);
+        return broker != null && broker.isActive() && broker.brokerEpoch() == brokerEpoch;
     }
 
     private static long brokerEpoch(MetadataImage image, int brokerId) {
-        return -1;
+        BrokerImage broker = image.allBrokers().get(brokerId);
+        return broker == null ? -1 : broker.brokerEpoch();
     }
 
     void onStop(@Observes @Priority(4) ShutdownEvent event) {

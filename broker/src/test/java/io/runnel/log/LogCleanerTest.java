@@ -424,7 +424,7 @@ class LogCleanerTest {
 
     private static AppendResult append(PartitionLog log, long nowMs, MemoryRecords records) {
         AppendResult result = log.appendAsLeader(BatchValidator.validate(records, log.config(), nowMs), 0, nowMs);
-        log.updateHighWatermarkToLogEnd();
+        log.maybeIncrementHighWatermark(log.logEndOffset());
         return result;
     }
 

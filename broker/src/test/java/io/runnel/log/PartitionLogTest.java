@@ -138,7 +138,7 @@ class PartitionLogTest {
         assertThat(before.highWatermark()).isZero();
         assertThat(before.logEndOffset()).isEqualTo(1);
 
-        log.updateHighWatermarkToLogEnd();
+        log.maybeIncrementHighWatermark(log.logEndOffset());
         assertThat(log.read(0, Integer.MAX_VALUE, true).sizeInBytes()).isPositive();
     }
 
@@ -718,7 +718,7 @@ class PartitionLogTest {
         MemoryRecords twoBatches = concat(idempotent(7L, (short) 0, 0, "a"), idempotent(7L, (short) 0, 1, "b"));
 
         AppendResult result = log.appendAsLeader(BatchValidator.validate(twoBatches, log.config(), T), 0, T);
-        log.updateHighWatermarkToLogEnd();
+        log.maybeIncrementHighWatermark(log.logEndOffset());
 
         assertThat(result.firstOffset()).isZero();
         assertThat(result.lastOffset()).isEqualTo(1);
@@ -1303,7 +1303,7 @@ class PartitionLogTest {
     private static AppendResult append(PartitionLog log, long nowMs, int leaderEpoch, MemoryRecords records) {
         AppendResult result =
                 log.appendAsLeader(BatchValidator.validate(records, log.config(), nowMs), leaderEpoch, nowMs);
-        log.updateHighWatermarkToLogEnd();
+        log.maybeIncrementHighWatermark(log.logEndOffset());
         return result;
     }
 

@@ -25,7 +25,9 @@ class FollowerFetchStateTest {
         FollowerFetchState second = first.afterFetch(100, 0, 2_000, 150, 7);
         assertThat(second.lastCaughtUpTimeMs()).isEqualTo(1_000);
         FollowerFetchState third = second.afterFetch(120, 0, 3_000, 200, 7);
-        assertThat(third.lastCaughtUpTimeMs()).as("behind where the leader ended before").isEqualTo(1_000);
+        assertThat(third.lastCaughtUpTimeMs())
+                .as("behind where the leader ended before")
+                .isEqualTo(1_000);
     }
 
     @Test
@@ -36,7 +38,9 @@ class FollowerFetchStateTest {
         assertThat(state.afterFetch(100, 0, 40_000, 100, 7).outOfSync(100, 40_000, 30_000))
                 .isFalse();
         FollowerFetchState atEnd = FollowerFetchState.initial(false, 0).afterFetch(100, 0, 1_000, 120, 7);
-        assertThat(atEnd.outOfSync(100, 100_000, 30_000)).as("at the leader's log end").isFalse();
+        assertThat(atEnd.outOfSync(100, 100_000, 30_000))
+                .as("at the leader's log end")
+                .isFalse();
     }
 
     @Test

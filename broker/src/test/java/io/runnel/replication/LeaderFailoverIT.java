@@ -32,8 +32,8 @@ class LeaderFailoverIT {
     void acknowledgedRecordsSurviveLeaderCrashAndTheLeaderReturns() throws Exception {
         try (BrokerCluster cluster = BrokerCluster.start("leader-failover", 3)) {
             try (Admin admin = cluster.admin()) {
-                admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3)
-                                .configs(Map.of("min.insync.replicas", "2"))))
+                admin.createTopics(List.of(
+                                new NewTopic(TOPIC, PARTITIONS, (short) 3).configs(Map.of("min.insync.replicas", "2"))))
                         .all()
                         .get();
             }

@@ -16,10 +16,10 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.record.Compression;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.SimpleRecord;
 import org.junit.jupiter.api.Test;
@@ -43,7 +43,8 @@ class MinInsyncReplicasIT {
             }
             try (KafkaProducer<byte[], byte[]> producer = Clients.producer(cluster.bootstrapServers())) {
                 for (int i = 0; i < 100; i++) {
-                    producer.send(new ProducerRecord<>(topic, 0, null, ("committed-" + i).getBytes(StandardCharsets.UTF_8)));
+                    producer.send(
+                            new ProducerRecord<>(topic, 0, null, ("committed-" + i).getBytes(StandardCharsets.UTF_8)));
                 }
                 producer.flush();
             }
@@ -54,10 +55,20 @@ class MinInsyncReplicasIT {
 
             try (RawKafkaClient raw = new RawKafkaClient(survivor.kafkaPort())) {
                 ProduceResponseData response = (ProduceResponseData) raw.send(produce(topic, (short) -1), (short) 9);
-                assertThat(Errors.forCode(response.responses().iterator().next().partitionResponses().getFirst().errorCode()))
+                assertThat(Errors.forCode(response.responses()
+                                .iterator()
+                                .next()
+                                .partitionResponses()
+                                .getFirst()
+                                .errorCode()))
                         .isEqualTo(Errors.NOT_ENOUGH_REPLICAS);
                 ProduceResponseData acksOne = (ProduceResponseData) raw.send(produce(topic, (short) 1), (short) 9);
-                assertThat(Errors.forCode(acksOne.responses().iterator().next().partitionResponses().getFirst().errorCode()))
+                assertThat(Errors.forCode(acksOne.responses()
+                                .iterator()
+                                .next()
+                                .partitionResponses()
+                                .getFirst()
+                                .errorCode()))
                         .as("acks=1 needs only the leader")
                         .isEqualTo(Errors.NONE);
             }
@@ -67,12 +78,15 @@ class MinInsyncReplicasIT {
             }
             try (KafkaProducer<byte[], byte[]> producer = Clients.producer(
                     survivor.bootstrapServers(), Map.of("delivery.timeout.ms", "5000", "request.timeout.ms", "2000"))) {
-                assertThatThrownBy(() -> producer.send(new ProducerRecord<>(topic, 0, null, "refused".getBytes(StandardCharsets.UTF_8)))
+                assertThatThrownBy(() -> producer.send(new ProducerRecord<>(
+                                        topic, 0, null, "refused".getBytes(StandardCharsets.UTF_8)))
                                 .get())
                         .isInstanceOf(ExecutionException.class);
             }
             try (Admin admin = cluster.admin()) {
-                assertThat(Clients.latest(admin, tp)).as("nothing was silently accepted").isEqualTo(endBefore);
+                assertThat(Clients.latest(admin, tp))
+                        .as("nothing was silently accepted")
+                        .isEqualTo(endBefore);
             }
             List<String> values = Clients.readAll(survivor.bootstrapServers(), tp).stream()
                     .map(r -> new String(r.value(), StandardCharsets.UTF_8))
@@ -85,7 +99,8 @@ class MinInsyncReplicasIT {
     }
 
     private static ProduceRequestData produce(String topic, short acks) {
-        MemoryRecords records = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord("raw".getBytes(StandardCharsets.UTF_8)));
+        MemoryRecords records =
+                MemoryRecords.withRecords(Compression.NONE, new SimpleRecord("raw".getBytes(StandardCharsets.UTF_8)));
         ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
         topics.add(new ProduceRequestData.TopicProduceData()
                 .setName(topic)

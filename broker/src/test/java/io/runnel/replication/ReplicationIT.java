@@ -49,8 +49,8 @@ class ReplicationIT {
         try (KafkaProducer<byte[], byte[]> producer =
                 Clients.producer(cluster.bootstrapServers(), Map.of("acks", "all", "linger.ms", "5"))) {
             for (int i = 0; i < 3000; i++) {
-                sends.add(producer.send(new ProducerRecord<>(
-                        topic, i % 3, null, ("record-" + i).getBytes(StandardCharsets.UTF_8))));
+                sends.add(producer.send(
+                        new ProducerRecord<>(topic, i % 3, null, ("record-" + i).getBytes(StandardCharsets.UTF_8))));
             }
             producer.flush();
         }

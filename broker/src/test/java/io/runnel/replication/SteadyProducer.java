@@ -40,8 +40,8 @@ final class SteadyProducer implements AutoCloseable {
     SteadyProducer(String bootstrap, String topic, int partitions, Map<String, Object> overrides) {
         this.topic = topic;
         this.partitions = partitions;
-        Map<String, Object> settings = new HashMap<>(Map.of(
-                "acks", "all", "enable.idempotence", "true", "linger.ms", "2", "delivery.timeout.ms", "120000"));
+        Map<String, Object> settings = new HashMap<>(
+                Map.of("acks", "all", "enable.idempotence", "true", "linger.ms", "2", "delivery.timeout.ms", "120000"));
         settings.putAll(overrides);
         this.producer = Clients.producer(bootstrap, settings);
         this.thread = Thread.ofPlatform().name("steady-producer").start(this::run);
@@ -59,7 +59,11 @@ final class SteadyProducer implements AutoCloseable {
                 int partition = p;
                 long sequence = next[p]++;
                 producer.send(
-                        new ProducerRecord<>(topic, partition, null, ByteBuffer.allocate(8).putLong(0, sequence).array()),
+                        new ProducerRecord<>(
+                                topic,
+                                partition,
+                                null,
+                                ByteBuffer.allocate(8).putLong(0, sequence).array()),
                         (metadata, exception) -> {
                             inFlight.release();
                             if (exception != null) {
@@ -92,7 +96,8 @@ final class SteadyProducer implements AutoCloseable {
 
     /** The longest time between two consecutive acknowledgements, in milliseconds. */
     long longestGapBetweenAcksMs() {
-        List<Long> times = new ArrayList<>(acked().stream().map(Acked::ackedAtNanos).sorted().toList());
+        List<Long> times = new ArrayList<>(
+                acked().stream().map(Acked::ackedAtNanos).sorted().toList());
         long longest = 0;
         for (int i = 1; i < times.size(); i++) {
             longest = Math.max(longest, times.get(i) - times.get(i - 1));
@@ -130,7 +135,9 @@ final class SteadyProducer implements AutoCloseable {
         });
         for (Acked ack : acked()) {
             assertThat(sequenceAtOffset.get(ack.partition()).get(ack.offset()))
-                    .as("acknowledged sequence %d at %s-%d offset %d", ack.sequence(), topic, ack.partition(), ack.offset())
+                    .as(
+                            "acknowledged sequence %d at %s-%d offset %d",
+                            ack.sequence(), topic, ack.partition(), ack.offset())
                     .isEqualTo(ack.sequence());
         }
     }

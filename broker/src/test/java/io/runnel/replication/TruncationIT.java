@@ -28,9 +28,11 @@ class TruncationIT {
         String topic = "truncation";
         TopicPartition tp = new TopicPartition(topic, 0);
         // no ISR shrink while the followers are frozen, and frozen followers are not fenced
-        try (BrokerCluster cluster = BrokerCluster.start("truncation", 3, broker -> broker.set(
-                        "runnel.replication.replica-lag-time-max-ms", "60000")
-                .set("runnel.cluster.broker-session-timeout-ms", "10000"))) {
+        try (BrokerCluster cluster = BrokerCluster.start(
+                "truncation",
+                3,
+                broker -> broker.set("runnel.replication.replica-lag-time-max-ms", "60000")
+                        .set("runnel.cluster.broker-session-timeout-ms", "10000"))) {
             try (Admin admin = cluster.admin()) {
                 admin.createTopics(List.of(new NewTopic(topic, Map.of(0, List.of(1, 2, 3)))
                                 .configs(Map.of("min.insync.replicas", "2"))))
@@ -50,7 +52,9 @@ class TruncationIT {
             try (KafkaProducer<byte[], byte[]> leaderOnly = Clients.producer(
                     cluster.broker(1).bootstrapServers(), Map.of("acks", "1", "enable.idempotence", "false"))) {
                 for (int i = 0; i < 5; i++) {
-                    leaderOnly.send(new ProducerRecord<>(topic, 0, null, bytes("lost-" + i))).get();
+                    leaderOnly
+                            .send(new ProducerRecord<>(topic, 0, null, bytes("lost-" + i)))
+                            .get();
                 }
             } finally {
                 cluster.broker(1).kill();
@@ -59,8 +63,8 @@ class TruncationIT {
             }
 
             cluster.awaitLeaderOtherThan(tp, 1);
-            try (KafkaProducer<byte[], byte[]> producer = Clients.producer(
-                    cluster.broker(2).bootstrapServers() + "," + cluster.broker(3).bootstrapServers())) {
+            try (KafkaProducer<byte[], byte[]> producer = Clients.producer(cluster.broker(2)
+                            .bootstrapServers() + "," + cluster.broker(3).bootstrapServers())) {
                 for (int i = 0; i < 50; i++) {
                     producer.send(new ProducerRecord<>(topic, 0, null, bytes("after-" + i)));
                 }

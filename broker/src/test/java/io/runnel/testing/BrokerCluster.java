@@ -89,8 +89,10 @@ public final class BrokerCluster implements AutoCloseable {
 
     public TopicPartitionInfo describe(TopicPartition tp) {
         try (Admin admin = admin()) {
-            TopicDescription description =
-                    admin.describeTopics(List.of(tp.topic())).allTopicNames().get().get(tp.topic());
+            TopicDescription description = admin.describeTopics(List.of(tp.topic()))
+                    .allTopicNames()
+                    .get()
+                    .get(tp.topic());
             return description.partitions().get(tp.partition());
         } catch (Exception e) {
             throw new IllegalStateException("Cannot describe " + tp, e);

@@ -68,7 +68,8 @@ public final class SegmentFiles {
     public static List<byte[]> batchBytes(BrokerProcess broker, TopicPartition tp) {
         List<byte[]> all = new ArrayList<>();
         for (long base : baseOffsets(broker, tp)) {
-            try (FileRecords records = FileRecords.open(segment(broker, tp, base).toFile(), false, false, 0, false)) {
+            try (FileRecords records =
+                    FileRecords.open(segment(broker, tp, base).toFile(), false, false, 0, false)) {
                 for (FileChannelRecordBatch batch : records.batches()) {
                     java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(batch.sizeInBytes());
                     batch.writeTo(buffer);

@@ -63,6 +63,7 @@ final class SourceRecordWriter {
     private static final String NO_SOURCE_PARTITION = "";
     /** Below the default max.message.bytes (1 MiB), so a batch of small records is never refused. */
     private static final int BATCH_BYTES = 512 * 1024;
+
     private static final long REPLICATION_TIMEOUT_MS = 30_000;
 
     /** A converted record, ready to be written. */
