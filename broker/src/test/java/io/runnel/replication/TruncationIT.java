@@ -49,6 +49,9 @@ class TruncationIT {
 
             cluster.broker(2).pause();
             cluster.broker(3).pause();
+            // a fetch each follower sent before it froze may still wait at the leader and take the
+            // next record with it; past replica.fetch.wait.max.ms those fetches are answered (empty)
+            Thread.sleep(1_500);
             try (KafkaProducer<byte[], byte[]> leaderOnly = Clients.producer(
                     cluster.broker(1).bootstrapServers(), Map.of("acks", "1", "enable.idempotence", "false"))) {
                 for (int i = 0; i < 5; i++) {

@@ -32,7 +32,7 @@ public final class BrokerCluster implements AutoCloseable {
     /** Starts {@code size} brokers; {@code settings} may add to each broker's settings. */
     public static BrokerCluster start(String name, int size, UnaryOperator<BrokerProcess> settings) {
         TestPostgres postgres = TestPostgres.get();
-        String jdbcUrl = postgres.jdbcUrl(postgres.createDatabase(name));
+        String jdbcUrl = postgres.jdbcUrl(postgres.createDatabase(name.replace('-', '_')));
         BrokerCluster cluster = new BrokerCluster();
         for (int id = 1; id <= size; id++) {
             BrokerProcess broker = BrokerProcess.create(name + "-" + id)
