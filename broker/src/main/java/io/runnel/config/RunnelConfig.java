@@ -114,6 +114,10 @@ public interface RunnelConfig {
          */
         @WithDefault("10000")
         long metadataPollIntervalMs();
+
+        /** How long a SIGTERMed broker waits for its leadership to move before it stops ({@code controlled.shutdown}). */
+        @WithDefault("30000")
+        long controlledShutdownTimeoutMs();
     }
 
     /** The partition logs' background work. */

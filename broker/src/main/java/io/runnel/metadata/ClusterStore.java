@@ -116,6 +116,9 @@ public interface ClusterStore {
     /** Lets this incarnation's lease lapse at once (clean shutdown). */
     void expireBrokerLease(int nodeId, UUID incarnation);
 
+    /** Marks this incarnation as shutting down, so the controller moves its leadership away (K11). */
+    void beginControlledShutdown(int nodeId, UUID incarnation);
+
     /** Takes the controller lease if it is free or lapsed; returns the new controller epoch. */
     OptionalInt acquireControllerLease(int nodeId, UUID incarnation, Duration lease);
 

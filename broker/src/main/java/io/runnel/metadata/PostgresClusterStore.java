@@ -103,6 +103,15 @@ public class PostgresClusterStore implements ClusterStore {
     }
 
     @Override
+    public void beginControlledShutdown(int nodeId, UUID incarnation) {
+        inTransaction(c -> update(
+                c,
+                "update brokers set controlled_shutdown = true where node_id = ? and incarnation_id = ?",
+                nodeId,
+                incarnation));
+    }
+
+    @Override
     public OptionalInt acquireControllerLease(int nodeId, UUID incarnation, Duration lease) {
         return inTransaction(c -> {
             // "holder = me": a lease still held by an earlier incarnation of this node id, which is

@@ -56,7 +56,7 @@ public class KafkaServer {
         LOG.infof("Kafka protocol listening on %s (%d event loops)", listeners, instances);
     }
 
-    void onStop(@Observes @Priority(1) ShutdownEvent event) {
+    void onStop(@Observes @Priority(2) ShutdownEvent event) {
         if (deploymentId != null) {
             try {
                 vertx.undeploy(deploymentId)
@@ -66,6 +66,7 @@ public class KafkaServer {
             } catch (Exception e) {
                 LOG.debugf("Listeners did not stop cleanly: %s", e);
             }
+            LOG.info("Kafka protocol listeners closed");
         }
     }
 

@@ -3,6 +3,7 @@ package io.runnel.replication;
 import io.runnel.config.Endpoint;
 import io.runnel.log.OffsetAndEpoch;
 import io.runnel.log.PartitionLog;
+import io.runnel.log.UnexpectedAppendOffsetException;
 import io.runnel.protocol.InterBrokerClient;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -217,7 +218,16 @@ final class ReplicaFetcher {
                 }
                 MemoryRecords records = completeBatches((MemoryRecords) data.records());
                 if (records.sizeInBytes() > 0 && log.logEndOffset() == f.fetchOffset) {
-                    partition.appendAsFollower(f.leaderEpoch, records);
+                    try {
+                        partition.appendAsFollower(f.leaderEpoch, records);
+                    } catch (UnexpectedAppendOffsetException e) {
+                        if (log.logEndOffset() != log.logStartOffset()) {
+                            throw e;
+                        }
+                        // an empty log and a leader log start inside a batch (DeleteRecords): start at the batch
+                        partition.truncateFullyAsFollower(f.leaderEpoch, e.firstOffset());
+                        partition.appendAsFollower(f.leaderEpoch, records);
+                    }
                 }
                 if (partition.followsAt(f.leaderEpoch)) {
                     log.updateHighWatermarkAsFollower(data.highWatermark());
