@@ -140,6 +140,10 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
                 }
                 if (error != Errors.NONE) {
                     data.setErrorCode(error.code());
+                    if (error == Errors.NOT_LEADER_OR_FOLLOWER && context.apiVersion() >= 16) {
+                        LeaderHint.of(image, target.state(), context.listenerName())
+                                .ifPresent(hint -> redirect(response, data, hint));
+                    }
                     errors = true;
                     continue;
                 }
@@ -191,6 +195,19 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
             }
         }
         return new Result(response, bytes, errors, watched);
+    }
+
+    /** KIP-951: the current leader with the NOT_LEADER_OR_FOLLOWER, and its endpoint once per response. */
+    private static void redirect(FetchResponseData response, PartitionData data, LeaderHint hint) {
+        data.currentLeader().setLeaderId(hint.leaderId()).setLeaderEpoch(hint.leaderEpoch());
+        if (response.nodeEndpoints().find(hint.leaderId()) == null) {
+            response.nodeEndpoints()
+                    .add(new FetchResponseData.NodeEndpoint()
+                            .setNodeId(hint.leaderId())
+                            .setHost(hint.endpoint().host())
+                            .setPort(hint.endpoint().port())
+                            .setRack(hint.broker().rack().orElse(null)));
+        }
     }
 
     /**

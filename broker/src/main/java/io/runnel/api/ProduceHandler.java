@@ -90,6 +90,10 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
                         byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
                 if (target.error() != Errors.NONE) {
                     partitionResponse.setErrorCode(target.error().code());
+                    if (target.error() == Errors.NOT_LEADER_OR_FOLLOWER && context.apiVersion() >= 10) {
+                        LeaderHint.of(image, target.state(), context.listenerName())
+                                .ifPresent(hint -> redirect(response, partitionResponse, hint));
+                    }
                     continue;
                 }
                 try {
@@ -120,6 +124,20 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
         }
         return CompletableFuture.allOf(flushes.toArray(CompletableFuture[]::new))
                 .thenApply(done -> (ApiMessage) response);
+    }
+
+    /** KIP-951: the current leader with the NOT_LEADER_OR_FOLLOWER, and its endpoint once per response. */
+    private static void redirect(
+            ProduceResponseData response, PartitionProduceResponse partitionResponse, LeaderHint hint) {
+        partitionResponse.currentLeader().setLeaderId(hint.leaderId()).setLeaderEpoch(hint.leaderEpoch());
+        if (response.nodeEndpoints().find(hint.leaderId()) == null) {
+            response.nodeEndpoints()
+                    .add(new ProduceResponseData.NodeEndpoint()
+                            .setNodeId(hint.leaderId())
+                            .setHost(hint.endpoint().host())
+                            .setPort(hint.endpoint().port())
+                            .setRack(hint.broker().rack().orElse(null)));
+        }
     }
 
     /**
