@@ -101,7 +101,7 @@ public class BrokerHeartbeat {
             }
             refresher.maybeRefresh(renewal.get().metadataVersion());
         } catch (RuntimeException e) {
-            trust.failed();
+            trust.failed(e);
             if (!failing) {
                 failing = true;
                 LOG.warnf("Broker %d cannot renew its lease: %s", config.nodeId(), e.toString());

@@ -129,7 +129,7 @@ public class Controller {
                 LOG.infof("Controller on broker %d reaches PostgreSQL again", config.nodeId());
             }
         } catch (RuntimeException e) {
-            trust.failed();
+            trust.failed(e);
             if (!failing) {
                 failing = true;
                 LOG.warnf("Controller on broker %d cannot reach PostgreSQL: %s", config.nodeId(), e.toString());
