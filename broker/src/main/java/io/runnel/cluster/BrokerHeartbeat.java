@@ -100,7 +100,7 @@ public class BrokerHeartbeat {
                 LOG.infof("Broker %d renewed its lease again", config.nodeId());
             }
             refresher.maybeRefresh(renewal.get().metadataVersion());
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // a periodic task that throws is never run again
             trust.failed(e);
             if (!failing) {
                 failing = true;
