@@ -100,8 +100,8 @@ public class BrokerHeartbeat {
                 LOG.infof("Broker %d renewed its lease again", config.nodeId());
             }
             refresher.maybeRefresh(renewal.get().metadataVersion());
-        } catch (RuntimeException e) {
-            trust.failed();
+        } catch (Throwable e) { // a periodic task that throws is never run again
+            trust.failed(e);
             if (!failing) {
                 failing = true;
                 LOG.warnf("Broker %d cannot renew its lease: %s", config.nodeId(), e.toString());

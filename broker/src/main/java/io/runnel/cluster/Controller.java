@@ -126,13 +126,13 @@ public class Controller {
             }
             if (failing) {
                 failing = false;
-                LOG.infof("Controller on broker %d reaches PostgreSQL again", config.nodeId());
+                LOG.infof("Controller on broker %d works again", config.nodeId());
             }
-        } catch (RuntimeException e) {
-            trust.failed();
+        } catch (Throwable e) { // a periodic task that throws is never run again
+            trust.failed(e);
             if (!failing) {
                 failing = true;
-                LOG.warnf("Controller on broker %d cannot reach PostgreSQL: %s", config.nodeId(), e.toString());
+                LOG.warnf(e, "Controller on broker %d failed; retrying every %d ms", config.nodeId(), TICK_MS);
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.runnel.cluster;
 
+import io.runnel.metadata.PostgresErrors;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 
@@ -17,9 +18,11 @@ public class LeaseTrust {
     private boolean failedSinceLastSuccess;
     private Instant recoveredAt = Instant.EPOCH;
 
-    /** A call to PostgreSQL failed. */
-    public synchronized void failed() {
-        failedSinceLastSuccess = true;
+    /** A call to PostgreSQL failed; only failures to reach it count. */
+    public synchronized void failed(Throwable failure) {
+        if (PostgresErrors.isUnavailable(failure)) {
+            failedSinceLastSuccess = true;
+        }
     }
 
     /** A call succeeded, and PostgreSQL said its time was {@code storeNow}. */

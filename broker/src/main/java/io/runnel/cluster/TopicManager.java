@@ -4,6 +4,7 @@ import io.runnel.config.RunnelConfig;
 import io.runnel.log.LogConfig;
 import io.runnel.metadata.MetadataStore;
 import io.runnel.metadata.PartitionEntity;
+import io.runnel.metadata.PostgresErrors;
 import io.runnel.metadata.TopicEntity;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -265,34 +266,19 @@ public class TopicManager {
     }
 
     /**
-     * Runs a write to PostgreSQL. When PostgreSQL cannot be reached the change did not happen and the
-     * client may retry it: REQUEST_TIMED_OUT (retriable), as Kafka answers when its controller is away.
+     * Runs a write to PostgreSQL. When PostgreSQL cannot be reached the client may retry:
+     * REQUEST_TIMED_OUT (retriable), as Kafka answers when its controller does not. (As there, a retry
+     * may find that the first attempt did happen, e.g. TOPIC_ALREADY_EXISTS.)
      */
     private static void write(Runnable write) {
         try {
             write.run();
         } catch (RuntimeException e) {
-            if (isUnavailable(e)) {
+            if (PostgresErrors.isUnavailable(e)) {
                 throw new TimeoutException("PostgreSQL, which holds the cluster metadata, cannot be reached", e);
             }
             throw e;
         }
-    }
-
-    /** A connection failure (SQLState class 08, server shutting down 57P0x) or no pooled connection in time. */
-    private static boolean isUnavailable(Throwable e) {
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof java.sql.SQLException sql) {
-                String state = sql.getSQLState();
-                if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
-                    return true;
-                }
-                if (state == null && String.valueOf(sql.getMessage()).contains("acquisition timeout")) {
-                    return true; // Agroal: every connection busy or none could be opened in time
-                }
-            }
-        }
-        return false;
     }
 
     private static boolean isUniqueViolation(Throwable e) {

@@ -64,6 +64,11 @@ class ControllerLeaseIT {
             BrokerProcess dead = brokers.get(controller);
             List<BrokerProcess> survivors = new ArrayList<>(brokers.values());
             survivors.remove(dead);
+            for (BrokerProcess broker : brokers.values()) {
+                await("the topics on " + broker)
+                        .until(() -> partitions(broker, REPLICATED).size() == 6
+                                && partitions(broker, SINGLE).size() == 1);
+            }
             Map<Integer, MetadataResponsePartition> before = partitions(survivors.getFirst(), REPLICATED);
             List<Integer> ledByDead = before.values().stream()
                     .filter(p -> p.leaderId() == controller)

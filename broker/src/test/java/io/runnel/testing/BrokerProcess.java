@@ -46,7 +46,12 @@ public final class BrokerProcess implements AutoCloseable {
     /** A broker with a fresh data directory under {@code target/brokers/<name>}, not yet started. */
     public static BrokerProcess create(String name) {
         Path dir = Path.of("target", "brokers", name + "-" + System.nanoTime()).toAbsolutePath();
-        BrokerProcess broker = new BrokerProcess(name, dir, freePort(), freePort());
+        int kafkaPort = freePort();
+        int httpPort = freePort();
+        while (httpPort == kafkaPort) { // the port just released may be handed out again at once
+            httpPort = freePort();
+        }
+        BrokerProcess broker = new BrokerProcess(name, dir, kafkaPort, httpPort);
         broker.set("runnel.data-dir", dir.toString());
         broker.set("runnel.listeners", "PLAINTEXT://127.0.0.1:" + broker.kafkaPort);
         broker.set("runnel.advertised-listeners", "PLAINTEXT://127.0.0.1:" + broker.kafkaPort);
