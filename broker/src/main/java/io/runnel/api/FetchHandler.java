@@ -4,10 +4,8 @@ import io.runnel.cluster.MetadataCache;
 import io.runnel.cluster.MetadataImage;
 import io.runnel.cluster.TopicImage;
 import io.runnel.config.RunnelConfig;
-import io.runnel.log.FetchIsolation;
-import io.runnel.log.FetchedData;
-import io.runnel.log.OffsetAndEpoch;
 import io.runnel.log.PartitionLog;
+import io.runnel.replication.Partition;
 import io.runnel.replication.ReplicaManager;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -149,48 +147,37 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
                 }
                 PartitionLog log = target.log();
                 watched.add(log);
-                long leaderLogEnd = log.logEndOffset();
-                OffsetAndEpoch diverging =
-                        divergingEpoch(log, partitionRequest.lastFetchedEpoch(), partitionRequest.fetchOffset());
-                if (diverging != null) {
+                try {
+                    int limit = Math.max(0, Math.min(partitionRequest.partitionMaxBytes(), remaining));
+                    Partition.FetchResult result = target.partition()
+                            .fetch(
+                                    fetcher.replicaId(),
+                                    fetcher.brokerEpoch(),
+                                    partitionRequest.fetchOffset(),
+                                    partitionRequest.lastFetchedEpoch(),
+                                    partitionRequest.logStartOffset(),
+                                    limit,
+                                    bytes == 0,
+                                    now);
                     data.setHighWatermark(log.highWatermark())
                             .setLastStableOffset(log.highWatermark())
                             .setLogStartOffset(log.logStartOffset());
-                    data.divergingEpoch().setEpoch(diverging.leaderEpoch()).setEndOffset(diverging.offset());
-                    errors = true;
-                    continue;
-                }
-                try {
-                    int limit = Math.max(0, Math.min(partitionRequest.partitionMaxBytes(), remaining));
-                    FetchedData fetched = log.read(
-                            partitionRequest.fetchOffset(),
-                            limit,
-                            bytes == 0,
-                            fetcher.isFollower() ? FetchIsolation.LOG_END : FetchIsolation.HIGH_WATERMARK);
-                    data.setRecords(fetched.records())
-                            .setHighWatermark(fetched.highWatermark())
-                            .setLastStableOffset(fetched.highWatermark())
-                            .setLogStartOffset(fetched.logStartOffset());
-                    bytes += fetched.sizeInBytes();
-                    remaining -= fetched.sizeInBytes();
+                    if (result.divergingEpoch() != null) {
+                        data.divergingEpoch()
+                                .setEpoch(result.divergingEpoch().leaderEpoch())
+                                .setEndOffset(result.divergingEpoch().offset());
+                        errors = true;
+                        continue;
+                    }
+                    data.setRecords(result.data().records());
+                    bytes += result.data().sizeInBytes();
+                    remaining -= result.data().sizeInBytes();
                 } catch (OffsetOutOfRangeException e) {
                     data.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code())
                             .setHighWatermark(log.highWatermark())
                             .setLastStableOffset(log.highWatermark())
                             .setLogStartOffset(log.logStartOffset());
                     errors = true;
-                    continue;
-                }
-                if (fetcher.isFollower()) {
-                    target.partition()
-                            .updateFollowerFetchState(
-                                    fetcher.replicaId(),
-                                    fetcher.brokerEpoch(),
-                                    partitionRequest.fetchOffset(),
-                                    partitionRequest.logStartOffset(),
-                                    now,
-                                    leaderLogEnd);
-                    data.setHighWatermark(log.highWatermark()).setLastStableOffset(log.highWatermark());
                 }
             }
         }
@@ -208,22 +195,6 @@ public class FetchHandler implements ApiHandler<FetchRequestData> {
                             .setPort(hint.endpoint().port())
                             .setRack(hint.broker().rack().orElse(null)));
         }
-    }
-
-    /**
-     * The end of the fetcher's last fetched epoch here, when this log does not continue it at the
-     * fetch offset: it has no such epoch, or that epoch ends before the fetch offset
-     * ({@code Partition.readRecords}). Null when the fetch may go on.
-     */
-    static OffsetAndEpoch divergingEpoch(PartitionLog log, int lastFetchedEpoch, long fetchOffset) {
-        if (lastFetchedEpoch < 0) {
-            return null;
-        }
-        OffsetAndEpoch end = log.endOffsetForEpoch(lastFetchedEpoch);
-        if (end.leaderEpoch() < lastFetchedEpoch || end.offset() < fetchOffset) {
-            return end;
-        }
-        return null;
     }
 
     /**

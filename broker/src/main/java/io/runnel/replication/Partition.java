@@ -3,6 +3,9 @@ package io.runnel.replication;
 import io.runnel.cluster.PartitionState;
 import io.runnel.log.AppendResult;
 import io.runnel.log.BatchValidator;
+import io.runnel.log.FetchIsolation;
+import io.runnel.log.FetchedData;
+import io.runnel.log.OffsetAndEpoch;
 import io.runnel.log.PartitionLog;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -481,6 +484,45 @@ public final class Partition {
             candidate = Math.min(candidate, state == null ? -1 : state.logEndOffset());
         }
         return candidate;
+    }
+
+    /**
+     * What a fetch of this leader's log found: the records read, or, when the fetcher's last fetched
+     * epoch does not continue here, that epoch's end on this log ({@code DivergingEpoch}) and nothing.
+     */
+    public record FetchResult(FetchedData data, OffsetAndEpoch divergingEpoch) {}
+
+    /**
+     * Reads for a consumer ({@code replicaId} -1, up to the high watermark) or a follower (up to the
+     * log end, then recording its fetch state, which may grow the ISR and move the high watermark) —
+     * Kafka's {@code Partition.fetchRecords}. A last fetched epoch this log does not have as such, or
+     * that ends here before the fetch offset, answers with the divergence instead of records.
+     *
+     * @throws org.apache.kafka.common.errors.OffsetOutOfRangeException outside the log
+     */
+    public FetchResult fetch(
+            int replicaId,
+            long brokerEpoch,
+            long fetchOffset,
+            int lastFetchedEpoch,
+            long followerLogStartOffset,
+            int maxBytes,
+            boolean minOneBatch,
+            long nowMs) {
+        boolean follower = replicaId >= 0;
+        long leaderLogEnd = log.logEndOffset();
+        if (lastFetchedEpoch >= 0) {
+            OffsetAndEpoch end = log.endOffsetForEpoch(lastFetchedEpoch);
+            if (end.leaderEpoch() < lastFetchedEpoch || end.offset() < fetchOffset) {
+                return new FetchResult(null, end);
+            }
+        }
+        FetchedData data = log.read(
+                fetchOffset, maxBytes, minOneBatch, follower ? FetchIsolation.LOG_END : FetchIsolation.HIGH_WATERMARK);
+        if (follower) {
+            updateFollowerFetchState(replicaId, brokerEpoch, fetchOffset, followerLogStartOffset, nowMs, leaderLogEnd);
+        }
+        return new FetchResult(data, null);
     }
 
     /** Appends records fetched from the leader, if this replica still follows it at that epoch. */

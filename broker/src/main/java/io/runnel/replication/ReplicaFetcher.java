@@ -200,7 +200,22 @@ final class ReplicaFetcher {
     private record Fetching(Partition partition, int leaderEpoch, long fetchOffset) {}
 
     private boolean handle(Fetching f, FetchResponseData.PartitionData data) {
-        Partition partition = f.partition;
+        return handleResponse(f.partition, f.leaderEpoch, f.fetchOffset, data, leaderId);
+    }
+
+    /**
+     * Applies the leader's answer for one partition fetched at {@code leaderEpoch} from
+     * {@code fetchOffset}: truncation on divergence or an offset out of range, else the records
+     * appended and the leader's high watermark and log start followed. False on an error that calls
+     * for a back-off (the metadata will say more).
+     */
+    static boolean handleResponse(
+            Partition partition,
+            int leaderEpoch,
+            long fetchOffset,
+            FetchResponseData.PartitionData data,
+            int leaderId) {
+        Fetching f = new Fetching(partition, leaderEpoch, fetchOffset);
         PartitionLog log = partition.log();
         Errors error = Errors.forCode(data.errorCode());
         switch (error) {
