@@ -11,7 +11,8 @@ import java.util.stream.Collectors;
 
 /**
  * A partition leader's ISR changes (Kafka's AlterPartition, without the round trip to a controller):
- * one conditional update that succeeds only while the caller still leads at the epochs it read, and
+ * one conditional update that succeeds only while the caller still leads at the epochs it read, as
+ * the unfenced registration it is now (a stale incarnation's change is refused, KIP-380), and
  * only when every broker it adds is registered at the broker epoch it fetched with, unfenced and not
  * shutting down (KIP-841, KIP-903).
  */
@@ -27,6 +28,7 @@ public class IsrStore {
             UUID topicId,
             int partition,
             int leader,
+            long leaderBrokerEpoch,
             int leaderEpoch,
             int partitionEpoch,
             List<Integer> newIsr,
@@ -37,6 +39,8 @@ public class IsrStore {
                         update partitions set isr = cast(?1 as int[]), partition_epoch = partition_epoch + 1
                         where topic_id = ?2 and partition_index = ?3
                           and leader = ?4 and leader_epoch = ?5 and partition_epoch = ?6
+                          and exists (select 1 from brokers l
+                                       where l.node_id = ?4 and l.broker_epoch = ?9 and not l.fenced)
                           and (select count(*) from brokers b
                                  join unnest(cast(?7 as int[]), cast(?8 as bigint[])) a(id, epoch)
                                    on b.node_id = a.id and b.broker_epoch = a.epoch
@@ -52,6 +56,7 @@ public class IsrStore {
                 .setParameter(6, partitionEpoch)
                 .setParameter(7, array(added))
                 .setParameter(8, array(addedBrokerEpochs))
+                .setParameter(9, leaderBrokerEpoch)
                 .getResultList();
         return result.isEmpty()
                 ? OptionalInt.empty()

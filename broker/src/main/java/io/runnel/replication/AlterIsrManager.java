@@ -1,5 +1,6 @@
 package io.runnel.replication;
 
+import io.runnel.cluster.BrokerHeartbeat;
 import io.runnel.config.RunnelConfig;
 import io.runnel.metadata.IsrStore;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -30,6 +31,9 @@ public class AlterIsrManager implements Partition.IsrChannel {
 
     @Inject
     RunnelConfig config;
+
+    @Inject
+    BrokerHeartbeat heartbeat;
 
     private final LinkedBlockingQueue<Partition.AlterIsr> queue = new LinkedBlockingQueue<>();
     private volatile Thread thread;
@@ -91,6 +95,7 @@ public class AlterIsrManager implements Partition.IsrChannel {
                             partition.topicId().getLeastSignificantBits()),
                     partition.topicPartition().partition(),
                     config.nodeId(),
+                    heartbeat.brokerEpoch(),
                     change.leaderEpoch(),
                     change.partitionEpoch(),
                     change.newIsr(),
