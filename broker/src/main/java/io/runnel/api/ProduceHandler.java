@@ -107,7 +107,11 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
                         flushes.add(logs.flushAsync(log));
                     }
                     if (acks == -1) {
-                        flushes.add(awaitReplication(target, result, request.timeoutMs(), partitionResponse));
+                        CompletableFuture<Void> replicated =
+                                awaitReplication(target, result, request.timeoutMs(), partitionResponse);
+                        if (!replicated.isDone()) {
+                            flushes.add(replicated);
+                        }
                     }
                 } catch (ApiException e) {
                     Errors error = Errors.forException(e);
@@ -147,17 +151,18 @@ public class ProduceHandler implements ApiHandler<ProduceRequestData> {
      */
     private static CompletableFuture<Void> awaitReplication(
             LeaderLookup target, AppendResult result, int timeoutMs, PartitionProduceResponse response) {
-        return target.partition()
-                .awaitReplication(result.lastOffset() + 1)
-                .completeOnTimeout(Errors.REQUEST_TIMED_OUT, Math.max(0, timeoutMs), TimeUnit.MILLISECONDS)
-                .thenAccept(error -> {
-                    if (error != Errors.NONE) {
-                        response.setErrorCode(error.code())
-                                .setErrorMessage(
-                                        error.message() + " (" + target.log().topicPartition() + ", ISR "
-                                                + target.partition().isr() + ")");
-                    }
-                });
+        CompletableFuture<Errors> replicated = target.partition().awaitReplication(result.lastOffset() + 1);
+        if (!replicated.isDone()) { // an ISR of one (or a retried duplicate) is done at once, without a timer
+            replicated = replicated.completeOnTimeout(
+                    Errors.REQUEST_TIMED_OUT, Math.max(0, timeoutMs), TimeUnit.MILLISECONDS);
+        }
+        return replicated.thenAccept(error -> {
+            if (error != Errors.NONE) {
+                response.setErrorCode(error.code())
+                        .setErrorMessage(error.message() + " (" + target.log().topicPartition() + ", ISR "
+                                + target.partition().isr() + ")");
+            }
+        });
     }
 
     /**
