@@ -388,7 +388,7 @@ final class SourceRecordWriter {
             Map<String, long[]> sequences = new HashMap<>(state.committedSequences);
             state.sequences.forEach((tp, sequence) -> {
                 PartitionLog log = log(tp);
-                long logEnd = log == null ? 0 : log.logEndOffset();
+                long logEnd = log == null ? 0 : log.highWatermark(); // what survives a failover
                 sequences.put(tp.topic() + "/" + tp.partition(), new long[] {sequence.next, logEnd});
             });
             rows.add(new ConnectStore.SourceOffsetRow(
@@ -480,7 +480,7 @@ final class SourceRecordWriter {
         long[] committed = state.committedSequences.get(key);
         PartitionLog log = log(tp);
         if (committed == null) {
-            state.committedSequences.put(key, new long[] {0, log.logEndOffset()});
+            state.committedSequences.put(key, new long[] {0, log.highWatermark()});
             worker.store().recordSequences(connector, state.key, state.epoch, Json.write(state.committedSequences));
         } else {
             sequence.next = (int) committed[0];
