@@ -189,7 +189,7 @@ final class ReplicaFetcher {
             Map<Integer, Fetching> fetching = byTopic.getOrDefault(topic.topicId(), Map.of());
             for (FetchResponseData.PartitionData data : topic.partitions()) {
                 Fetching f = fetching.get(data.partitionIndex());
-                if (f != null && partitions.get(f.partition) == f.leaderEpoch) {
+                if (f != null && Integer.valueOf(f.leaderEpoch).equals(partitions.get(f.partition))) {
                     progress |= handle(f, data);
                 }
             }
