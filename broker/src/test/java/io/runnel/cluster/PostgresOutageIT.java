@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -28,6 +29,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -42,7 +44,7 @@ import org.junit.jupiter.api.Test;
  * PostgreSQL stopped for 20 seconds under steady acks=all production and consumption on three
  * brokers: the data path runs on as before (produce, follower replication, the high watermark,
  * fetch), InitProducerId is served from the block at hand, leaders and the cluster stay as they were,
- * and metadata changes wait with a retriable error. Once PostgreSQL is back, topic creation and leader
+ * and metadata changes and offset commits wait with a retriable error. Once PostgreSQL is back, topic creation and leader
  * election work again, and no broker was fenced for the outage.
  */
 class PostgresOutageIT {
@@ -111,7 +113,8 @@ class PostgresOutageIT {
 
     /**
      * Stops PostgreSQL for {@link #OUTAGE}: production, replication and consumption go on, nothing
-     * about the cluster changes, a topic cannot be created (retriable), a new producer gets its id.
+     * about the cluster changes, a topic cannot be created nor an offset committed (retriable), a new
+     * producer gets its id.
      */
     private void outage(Map<Integer, MetadataResponsePartition> before) throws Exception {
         postgres.stop();
@@ -138,6 +141,12 @@ class PostgresOutageIT {
         assertThat(sendWithANewProducer(cluster.bootstrapServers()))
                 .as("InitProducerId from the block at hand, then an acks=all send")
                 .isGreaterThanOrEqualTo(0);
+        try (KafkaConsumer<byte[], byte[]> committer = committer()) {
+            assertThatThrownBy(() -> committer.commitSync(
+                            Map.of(new TopicPartition(TOPIC, 0), new OffsetAndMetadata(1)), Duration.ofSeconds(3)))
+                    .as("an offset commit waits for PostgreSQL, with a retriable error")
+                    .isInstanceOf(RetriableException.class);
+        }
         sleepUntil(stoppedAt + OUTAGE.toNanos());
         awaitMoreAcks(1_000);
         awaitMoreRead(1_000);
@@ -150,8 +159,8 @@ class PostgresOutageIT {
     }
 
     /**
-     * Starts PostgreSQL again: a topic can be created, and a killed leader is replaced while production
-     * goes on. Returns the killed broker.
+     * Starts PostgreSQL again: a topic can be created and offsets committed, and a killed leader is
+     * replaced while production goes on. Returns the killed broker.
      */
     private int afterTheOutage() {
         postgres.start();
@@ -162,6 +171,10 @@ class PostgresOutageIT {
                         + " (to the end of the successful request)",
                 createdAfterMs);
         TopicPartition first = new TopicPartition(TOPIC, 0);
+        try (KafkaConsumer<byte[], byte[]> committer = committer()) {
+            committer.commitSync(Map.of(first, new OffsetAndMetadata(2)), Duration.ofSeconds(60));
+            assertThat(committer.committed(Set.of(first)).get(first).offset()).isEqualTo(2);
+        }
         int victim = cluster.leaderOf(first);
         cluster.broker(victim).kill();
         long killedAt = System.nanoTime();
@@ -244,6 +257,11 @@ class PostgresOutageIT {
 
     private static boolean retriable(Exception e) {
         return e.getCause() instanceof RetriableException;
+    }
+
+    /** A consumer of a group that only commits offsets (a simple consumer group, no membership). */
+    private KafkaConsumer<byte[], byte[]> committer() {
+        return Clients.consumer(cluster.bootstrapServers(), Map.of("group.id", "outage-committer"));
     }
 
     /** A new idempotent producer (InitProducerId) sends one record with acks=all; its offset. */
