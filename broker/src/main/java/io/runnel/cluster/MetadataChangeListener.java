@@ -76,9 +76,13 @@ public class MetadataChangeListener {
                 if (!running) {
                     return;
                 }
-                LOG.warnf(
+                // once per outage, not once per attempt
+                LOG.logf(
+                        reconnecting ? Logger.Level.DEBUG : Logger.Level.WARN,
                         "Metadata listener of broker %d lost PostgreSQL (%s); listening again in %d ms",
-                        config.nodeId(), e.toString(), backoffMs);
+                        config.nodeId(),
+                        e.toString(),
+                        backoffMs);
                 reconnecting = true;
                 try {
                     Thread.sleep(backoffMs);

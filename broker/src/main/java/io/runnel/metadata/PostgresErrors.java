@@ -1,6 +1,7 @@
 package io.runnel.metadata;
 
 import java.sql.SQLException;
+import java.util.Locale;
 
 /** Tells a PostgreSQL that cannot be reached from other database errors. */
 public final class PostgresErrors {
@@ -19,7 +20,11 @@ public final class PostgresErrors {
                 if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
                     return true;
                 }
-                if (state == null && String.valueOf(sql.getMessage()).contains("acquisition timeout")) {
+                // Agroal: "Acquisition timeout while waiting for new connection", "Sorry, acquisition timeout!"
+                if (state == null
+                        && String.valueOf(sql.getMessage())
+                                .toLowerCase(Locale.ROOT)
+                                .contains("acquisition timeout")) {
                     return true;
                 }
             }

@@ -37,6 +37,7 @@ public class AlterIsrManager implements Partition.IsrChannel {
 
     private final LinkedBlockingQueue<Partition.AlterIsr> queue = new LinkedBlockingQueue<>();
     private volatile Thread thread;
+    private boolean failing; // owned by runnel-alter-isr: warned once per outage, not per retry
 
     synchronized void start() {
         if (thread == null) {
@@ -101,6 +102,10 @@ public class AlterIsrManager implements Partition.IsrChannel {
                     change.newIsr(),
                     added,
                     epochs);
+            if (failing) {
+                failing = false;
+                LOG.info("ISR changes reach PostgreSQL again");
+            }
             if (committed.isPresent()) {
                 partition.onIsrCommitted(change, committed.getAsInt());
             } else {
@@ -111,9 +116,15 @@ public class AlterIsrManager implements Partition.IsrChannel {
             }
             return true;
         } catch (RuntimeException e) {
-            LOG.warnf(
-                    "%s: could not store the ISR change to %s, retrying: %s",
-                    partition.topicPartition(), change.newIsr(), e.toString());
+            Logger.Level level = failing ? Logger.Level.DEBUG : Logger.Level.WARN;
+            failing = true;
+            LOG.logf(
+                    level,
+                    "%s: could not store the ISR change to %s, retrying every %d ms: %s",
+                    partition.topicPartition(),
+                    change.newIsr(),
+                    RETRY_BACKOFF_MS,
+                    e.toString());
             return false;
         }
     }

@@ -22,10 +22,10 @@ import org.apache.kafka.common.TopicPartition;
  * on its own thread, recording where each acknowledged record landed, for checks that nothing
  * acknowledged is lost, duplicated or reordered.
  */
-final class SteadyProducer implements AutoCloseable {
+public final class SteadyProducer implements AutoCloseable {
 
     /** An acknowledged record: its partition, offset and sequence number. */
-    record Acked(int partition, long offset, long sequence, long ackedAtNanos) {}
+    public record Acked(int partition, long offset, long sequence, long ackedAtNanos) {}
 
     private final String topic;
     private final int partitions;
@@ -37,7 +37,7 @@ final class SteadyProducer implements AutoCloseable {
     private final Semaphore inFlight = new Semaphore(200);
     private final Thread thread;
 
-    SteadyProducer(String bootstrap, String topic, int partitions, Map<String, Object> overrides) {
+    public SteadyProducer(String bootstrap, String topic, int partitions, Map<String, Object> overrides) {
         this.topic = topic;
         this.partitions = partitions;
         Map<String, Object> settings = new HashMap<>(
@@ -78,24 +78,24 @@ final class SteadyProducer implements AutoCloseable {
         }
     }
 
-    int ackedCount() {
+    public int ackedCount() {
         return acked.size();
     }
 
-    List<Acked> acked() {
+    public List<Acked> acked() {
         synchronized (acked) {
             return List.copyOf(acked);
         }
     }
 
-    List<Exception> failures() {
+    public List<Exception> failures() {
         synchronized (failures) {
             return List.copyOf(failures);
         }
     }
 
     /** The longest time between two consecutive acknowledgements, in milliseconds. */
-    long longestGapBetweenAcksMs() {
+    public long longestGapBetweenAcksMs() {
         List<Long> times = new ArrayList<>(
                 acked().stream().map(Acked::ackedAtNanos).sorted().toList());
         long longest = 0;
@@ -118,7 +118,7 @@ final class SteadyProducer implements AutoCloseable {
      * Checks the records read back against what was acknowledged: every acknowledged record at its
      * offset, each sequence number once per partition, and sequence numbers increasing with offsets.
      */
-    void assertConsistentWith(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> read) {
+    public void assertConsistentWith(Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> read) {
         Map<Integer, Map<Long, Long>> sequenceAtOffset = new HashMap<>();
         read.forEach((tp, records) -> {
             Map<Long, Long> byOffset = new HashMap<>();

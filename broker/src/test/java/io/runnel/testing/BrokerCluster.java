@@ -19,7 +19,8 @@ import org.apache.kafka.common.TopicPartitionInfo;
 import org.awaitility.Awaitility;
 
 /**
- * Several broker processes, node ids 1..n, sharing one fresh PostgreSQL database, with short
+ * Several broker processes, node ids 1..n, sharing one PostgreSQL database (a fresh one of
+ * {@link TestPostgres} unless the test brings its own), with short
  * failure-detection settings. Questions about the cluster go through the Admin client, as an
  * operator's would.
  */
@@ -32,7 +33,14 @@ public final class BrokerCluster implements AutoCloseable {
     /** Starts {@code size} brokers; {@code settings} may add to each broker's settings. */
     public static BrokerCluster start(String name, int size, UnaryOperator<BrokerProcess> settings) {
         TestPostgres postgres = TestPostgres.get();
-        String jdbcUrl = postgres.jdbcUrl(postgres.createDatabase(name.replace('-', '_')));
+        return start(name, size, settings, postgres.jdbcUrl(postgres.createDatabase(name.replace('-', '_'))));
+    }
+
+    /**
+     * Starts {@code size} brokers on the database at {@code jdbcUrl} (user postgres, no password),
+     * e.g. one of a {@link StoppablePostgres}.
+     */
+    public static BrokerCluster start(String name, int size, UnaryOperator<BrokerProcess> settings, String jdbcUrl) {
         BrokerCluster cluster = new BrokerCluster();
         for (int id = 1; id <= size; id++) {
             BrokerProcess broker = BrokerProcess.create(name + "-" + id)
