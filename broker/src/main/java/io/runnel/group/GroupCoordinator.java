@@ -3,6 +3,7 @@ package io.runnel.group;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.runnel.cluster.BrokerImage;
+import io.runnel.cluster.CoordinatorSlot;
 import io.runnel.cluster.MetadataCache;
 import io.runnel.cluster.MetadataImage;
 import io.runnel.cluster.TopicImage;
@@ -10,6 +11,8 @@ import io.runnel.config.RunnelConfig;
 import io.runnel.metadata.GroupRepository;
 import io.runnel.metadata.GroupRepository.GroupRow;
 import io.runnel.metadata.GroupRepository.OffsetRow;
+import io.runnel.metadata.GroupRepository.SlotContents;
+import io.runnel.metadata.GroupRepository.SlotEpoch;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -20,18 +23,21 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.utils.Utils;
 import org.jboss.logging.Logger;
 
 /**
@@ -39,16 +45,27 @@ import org.jboss.logging.Logger;
  * LeaveGroup with generations, member ids (MEMBER_ID_REQUIRED), session and rebalance timeouts,
  * static membership and the initial rebalance delay; offset commits validated against membership.
  *
- * <p>All group state lives on one coordinator thread, so the protocol's state machine needs no locks;
- * requests hand their work to it and get a future back. Committed offsets go to PostgreSQL through
- * {@link OffsetStore}; each completed generation is saved too, so a restarted coordinator carries on
- * with the same members and generation.
+ * <p>A group is coordinated by the broker holding its {@link CoordinatorSlot} (K15: Kafka's
+ * {@code __consumer_offsets} partition leader), as the controller placed it. When an image gives this
+ * broker a slot, the slot's groups and committed offsets are loaded from PostgreSQL (meanwhile its
+ * groups get COORDINATOR_LOAD_IN_PROGRESS); when an image takes one away, its groups are dropped and
+ * whatever waits on them gets NOT_COORDINATOR. Writes carry the slot epoch they were loaded at and
+ * are fenced by it in PostgreSQL, so a coordinator that lost its slot cannot overwrite its successor.
+ *
+ * <p>All group state, and {@link HeldSlots}, lives on one coordinator thread, so the protocol's state
+ * machine needs no locks; requests hand their work to it and get a future back. Committed offsets go
+ * to PostgreSQL through {@link OffsetStore}; each completed generation is stored before its members
+ * get their assignments (as Kafka does), so the next coordinator carries on with the same members and
+ * generation.
  */
 @ApplicationScoped
 public class GroupCoordinator {
 
     private static final Logger LOG = Logger.getLogger(GroupCoordinator.class);
     private static final long SWEEP_INTERVAL_MS = 200;
+    private static final long LOAD_RETRY_MS = 1000;
+    /** How long start-up waits for the slots to be placed and this broker's to be loaded. */
+    private static final long READY_TIMEOUT_MS = 30_000;
 
     @Inject
     RunnelConfig config;
@@ -69,44 +86,58 @@ public class GroupCoordinator {
         t.setDaemon(true);
         return t;
     });
+    private final ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "runnel-group-loader");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Consumer<MetadataImage> imageListener = image -> thread.execute(() -> applyImage(image));
+    /** Completes once every slot is placed and this broker's are loaded (start-up waits for it). */
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+
+    // state of the coordinator thread
+    /** The groups of the loaded slots. */
     private final Map<String, ClassicGroup> groups = new HashMap<>();
+    /** The last image applied. */
+    private MetadataImage image = MetadataImage.EMPTY;
+
+    private volatile HeldSlots slots;
     private OffsetStore offsets;
 
-    void onStart(@Observes @Priority(16) StartupEvent event) throws Exception {
-        offsets = new OffsetStore(repository);
-        offsets.load();
-        List<GroupRow> rows = repository.loadGroups();
-        run(() -> {
-                    long now = System.currentTimeMillis();
-                    for (GroupRow row : rows) {
-                        ClassicGroup group = new ClassicGroup(row.groupId(), row.stateTimeMs());
-                        group.protocolType = row.protocolType();
-                        group.protocolName = row.protocolName();
-                        group.generationId = row.generationId();
-                        for (GroupMember member : GroupMember.decodeAll(row.members())) {
-                            member.sessionDeadlineMs = now + member.sessionTimeoutMs;
-                            group.add(member);
-                        }
-                        group.leaderId = group.members.containsKey(row.leaderId()) ? row.leaderId() : group.leaderId;
-                        group.state = group.members.isEmpty() ? GroupState.EMPTY : GroupState.STABLE;
-                        groups.put(group.groupId, group);
-                    }
-                    for (String groupId : offsets.groupIds()) {
-                        groups.computeIfAbsent(groupId, id -> new ClassicGroup(id, now));
-                    }
-                    return null;
-                })
-                .get(30, TimeUnit.SECONDS);
+    /**
+     * Starts before the listeners open (20) and waits, bounded, until the controller has placed every
+     * slot and this broker has loaded its own: a single broker opens with all its groups served.
+     */
+    void onStart(@Observes @Priority(16) StartupEvent event) {
+        slots = new HeldSlots(config.nodeId());
+        offsets = new OffsetStore(config.nodeId(), repository);
+        offsets.start();
+        metadata.onUpdate(imageListener);
+        imageListener.accept(metadata.image());
         thread.scheduleWithFixedDelay(this::sweepSafely, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS, TimeUnit.MILLISECONDS);
         long retentionCheck = config.group().offsetsRetentionCheckIntervalMs();
         thread.scheduleWithFixedDelay(this::expireOffsetsSafely, retentionCheck, retentionCheck, TimeUnit.MILLISECONDS);
-        LOG.infof(
-                "Group coordinator loaded %d groups (%d with committed offsets)",
-                groups.size(), offsets.groupsWithOffsets());
+        try {
+            ready.get(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            LOG.infof(
+                    "Group coordinator holds %d of %d slots: %d groups loaded (%d with committed offsets)",
+                    slots.count(), CoordinatorSlot.COUNT, run(groups::size).join(), offsets.groupsWithOffsets());
+        } catch (TimeoutException e) {
+            LOG.warnf(
+                    "Group coordinator slots were not all placed and loaded within %d ms; their groups get"
+                            + " COORDINATOR_NOT_AVAILABLE or COORDINATOR_LOAD_IN_PROGRESS (retriable) until they are",
+                    READY_TIMEOUT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     void onStop(@Observes @Priority(5) ShutdownEvent event) {
+        metadata.removeListener(imageListener);
         thread.shutdownNow();
+        loader.shutdownNow();
         persister.shutdown();
         try {
             persister.awaitTermination(5, TimeUnit.SECONDS);
@@ -131,21 +162,160 @@ public class GroupCoordinator {
         return result;
     }
 
-    // ---- coordinator placement
+    // ---- coordinator placement and slots
 
-    /** The broker that coordinates a group: every broker computes the same one from the image. */
-    public BrokerImage coordinatorFor(String groupId, MetadataImage image) {
-        List<BrokerImage> brokers = new ArrayList<>(image.brokers().values());
-        if (brokers.isEmpty()) {
-            return null;
-        }
-        return brokers.get(Utils.toPositive(Utils.murmur2(groupId.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-                % brokers.size());
+    /**
+     * The broker that coordinates a group: the active holder of the group's slot in the image (every
+     * broker computes the same one), or null while there is none (COORDINATOR_NOT_AVAILABLE).
+     */
+    public static BrokerImage coordinatorFor(String groupId, MetadataImage image) {
+        CoordinatorSlot slot = image.coordinatorSlot(CoordinatorSlot.slotOf(groupId));
+        return slot == null ? null : image.brokers().get(slot.coordinator());
     }
 
-    public boolean isCoordinatorFor(String groupId) {
-        BrokerImage coordinator = coordinatorFor(groupId, metadata.image());
-        return coordinator != null && coordinator.nodeId() == config.nodeId();
+    /**
+     * Whether this broker serves the group now (NONE), or why not: NOT_COORDINATOR when it does not
+     * hold the group's slot, COORDINATOR_LOAD_IN_PROGRESS while loading it. Readable from any thread.
+     */
+    public Errors coordinatorError(String groupId) {
+        HeldSlots held = slots;
+        return held == null ? Errors.COORDINATOR_NOT_AVAILABLE : held.error(CoordinatorSlot.slotOf(groupId));
+    }
+
+    /** The fence of writes for a group: its slot at the epoch this broker loaded it at. */
+    private SlotEpoch fenceOf(String groupId) {
+        int slot = CoordinatorSlot.slotOf(groupId);
+        return slots.state(slot) instanceof HeldSlots.Loaded loaded
+                ? new SlotEpoch(slot, loaded.coordinatorEpoch())
+                : new SlotEpoch(slot, -1); // matches no stored epoch: refused
+    }
+
+    /** Applies an image on the coordinator thread: drops lost slots, starts loading gained ones. */
+    private void applyImage(MetadataImage next) {
+        image = next;
+        Map<Integer, Integer> gained = new TreeMap<>();
+        for (HeldSlots.Change change : slots.update(next.coordinatorSlots())) {
+            switch (change) {
+                case HeldSlots.Lost lost -> unload(lost.slot(), lost.coordinatorEpoch());
+                case HeldSlots.Gained gain -> gained.put(gain.slot(), gain.coordinatorEpoch());
+            }
+        }
+        if (!gained.isEmpty()) {
+            load(gained);
+        }
+        maybeReady();
+    }
+
+    /** A slot moved away: its groups go, and whatever waits on them gets NOT_COORDINATOR (Kafka's unload). */
+    private void unload(int slot, int coordinatorEpoch) {
+        long now = System.currentTimeMillis();
+        int dropped = 0;
+        for (Iterator<ClassicGroup> it = groups.values().iterator(); it.hasNext(); ) {
+            ClassicGroup group = it.next();
+            if (group.slot != slot) {
+                continue;
+            }
+            for (GroupMember member : group.members.values()) {
+                failWaiting(member, Errors.NOT_COORDINATOR);
+            }
+            group.transitionTo(GroupState.DEAD, now);
+            it.remove();
+            dropped++;
+        }
+        offsets.dropSlot(slot);
+        LOG.infof("Coordinator slot %d (epoch %d) moved away: %d groups unloaded", slot, coordinatorEpoch, dropped);
+    }
+
+    /** Reads gained slots from PostgreSQL on the loader thread, then installs them on the coordinator thread. */
+    private void load(Map<Integer, Integer> gained) {
+        CompletableFuture.supplyAsync(() -> repository.loadSlots(gained.keySet()), loader)
+                .whenCompleteAsync(
+                        (contents, failure) -> {
+                            if (failure == null) {
+                                install(gained, contents);
+                                return;
+                            }
+                            LOG.warnf(
+                                    "Could not load coordinator slots %s (retrying in %d ms): %s",
+                                    gained.keySet(), LOAD_RETRY_MS, failure.toString());
+                            thread.schedule(() -> retryLoad(gained), LOAD_RETRY_MS, TimeUnit.MILLISECONDS);
+                        },
+                        thread);
+    }
+
+    private void retryLoad(Map<Integer, Integer> gained) {
+        Map<Integer, Integer> still = new TreeMap<>();
+        gained.forEach((slot, epoch) -> {
+            if (slots.isLoadingAt(slot, epoch)) {
+                still.put(slot, epoch);
+            }
+        });
+        if (!still.isEmpty()) {
+            load(still);
+        }
+    }
+
+    /**
+     * Puts what was read into memory for the slots still loading at the epoch they were gained at, and
+     * starts serving them. Nothing of such a slot is in memory yet: its loss dropped it, and a loading
+     * slot neither creates groups nor takes commits.
+     */
+    private void install(Map<Integer, Integer> gained, SlotContents contents) {
+        long now = System.currentTimeMillis();
+        Map<Integer, List<GroupRow>> groupRows = new HashMap<>();
+        contents.groups()
+                .forEach(row -> groupRows
+                        .computeIfAbsent(CoordinatorSlot.slotOf(row.groupId()), s -> new ArrayList<>())
+                        .add(row));
+        Map<Integer, List<OffsetRow>> offsetRows = new HashMap<>();
+        contents.offsets()
+                .forEach(row -> offsetRows
+                        .computeIfAbsent(CoordinatorSlot.slotOf(row.groupId()), s -> new ArrayList<>())
+                        .add(row));
+        int loadedGroups = 0;
+        List<Integer> loadedSlots = new ArrayList<>();
+        for (Map.Entry<Integer, Integer> slot : gained.entrySet()) {
+            if (!slots.isLoadingAt(slot.getKey(), slot.getValue())) {
+                continue; // lost, or gained again at a newer epoch, while it was read
+            }
+            for (GroupRow row : groupRows.getOrDefault(slot.getKey(), List.of())) {
+                groups.put(row.groupId(), ClassicGroup.fromRow(row, now));
+                loadedGroups++;
+            }
+            List<OffsetRow> committed = offsetRows.getOrDefault(slot.getKey(), List.of());
+            offsets.put(committed);
+            for (OffsetRow row : committed) {
+                if (!groups.containsKey(row.groupId())) {
+                    groups.put(row.groupId(), new ClassicGroup(row.groupId(), now));
+                    loadedGroups++;
+                }
+            }
+            slots.transitionToLoaded(slot.getKey(), slot.getValue());
+            loadedSlots.add(slot.getKey());
+        }
+        if (!loadedSlots.isEmpty()) {
+            LOG.infof("Loaded coordinator slots %s: %d groups", loadedSlots, loadedGroups);
+        }
+        maybeReady();
+    }
+
+    private void maybeReady() {
+        if (!ready.isDone() && everySlotPlaced(image) && slots.allLoaded()) {
+            ready.complete(null);
+        }
+    }
+
+    /** Whether the controller has given every slot to an active broker. */
+    static boolean everySlotPlaced(MetadataImage image) {
+        if (image.coordinatorSlots().size() != CoordinatorSlot.COUNT) {
+            return false;
+        }
+        for (CoordinatorSlot slot : image.coordinatorSlots()) {
+            if (!image.brokers().containsKey(slot.coordinator())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     // ---- JoinGroup
@@ -171,6 +341,10 @@ public class GroupCoordinator {
         long now = System.currentTimeMillis();
         if (r.groupId() == null || r.groupId().isEmpty()) {
             return joinError(Errors.INVALID_GROUP_ID, r.memberId());
+        }
+        Errors notHere = coordinatorError(r.groupId());
+        if (notHere != Errors.NONE) {
+            return joinError(notHere, r.memberId());
         }
         if (r.sessionTimeoutMs() < config.group().minSessionTimeoutMs()
                 || r.sessionTimeoutMs() > config.group().maxSessionTimeoutMs()) {
@@ -265,7 +439,7 @@ public class GroupCoordinator {
         // As in Kafka, a returning static member triggers no rebalance unless it changes which
         // protocol the group would select (its subscription bytes may differ: owned partitions).
         if (group.is(GroupState.STABLE) && java.util.Objects.equals(group.selectProtocol(), group.protocolName)) {
-            persist(group);
+            persistInBackground(group);
             // Same generation, same assignment: no rebalance. A leader is told to skip assignment (v9+).
             return CompletableFuture.completedFuture(currentGeneration(group, replacement, true));
         }
@@ -359,7 +533,7 @@ public class GroupCoordinator {
         if (group.members.isEmpty()) {
             group.protocolName = null;
             group.transitionTo(GroupState.EMPTY, now);
-            persist(group);
+            persistInBackground(group);
             return;
         }
         group.protocolName = group.selectProtocol();
@@ -435,6 +609,14 @@ public class GroupCoordinator {
 
     private CompletableFuture<SyncGroupResponseData> doSync(SyncRequest r) {
         long now = System.currentTimeMillis();
+        Errors notHere = coordinatorError(r.groupId());
+        if (notHere == Errors.COORDINATOR_LOAD_IN_PROGRESS) {
+            // As Kafka: the rebalance this sync belongs to is lost with the previous coordinator; the
+            // member rejoins without rediscovering the coordinator.
+            return syncError(Errors.REBALANCE_IN_PROGRESS);
+        } else if (notHere != Errors.NONE) {
+            return syncError(notHere);
+        }
         ClassicGroup group = groups.get(r.groupId());
         Errors error = checkMember(group, r.memberId(), r.groupInstanceId());
         if (error != Errors.NONE) {
@@ -464,20 +646,41 @@ public class GroupCoordinator {
                     for (GroupMember m : group.members.values()) {
                         m.assignment = r.assignments().getOrDefault(m.memberId, new byte[0]);
                     }
-                    group.transitionTo(GroupState.STABLE, now);
-                    persist(group);
-                    for (GroupMember m : group.members.values()) {
-                        if (m.awaitingSync != null) {
-                            CompletableFuture<SyncGroupResponseData> waiting = m.awaitingSync;
-                            m.awaitingSync = null;
-                            waiting.complete(syncResponse(group, m));
-                        }
-                    }
+                    // Kafka stores the generation before anyone gets an assignment, so the next
+                    // coordinator knows every generation a member may have seen.
+                    int generation = group.generationId;
+                    persist(group).thenAcceptAsync(stored -> completeSync(group, generation, stored), thread);
                 }
                 return future;
             }
             default -> {
                 return syncError(Errors.UNKNOWN_MEMBER_ID);
+            }
+        }
+    }
+
+    /** The leader's assignment was stored (or not): the group becomes Stable and members get their share. */
+    private void completeSync(ClassicGroup group, int generation, Errors stored) {
+        if (groups.get(group.groupId) != group
+                || !group.is(GroupState.COMPLETING_REBALANCE)
+                || group.generationId != generation) {
+            return; // the group moved on, or was unloaded, while the generation was stored
+        }
+        long now = System.currentTimeMillis();
+        if (stored != Errors.NONE) {
+            for (GroupMember m : group.members.values()) {
+                m.assignment = new byte[0];
+                failWaitingSync(m, stored);
+            }
+            prepareRebalance(group, now, "its generation could not be stored (" + stored + ")");
+            return;
+        }
+        group.transitionTo(GroupState.STABLE, now);
+        for (GroupMember m : group.members.values()) {
+            if (m.awaitingSync != null) {
+                CompletableFuture<SyncGroupResponseData> waiting = m.awaitingSync;
+                m.awaitingSync = null;
+                waiting.complete(syncResponse(group, m));
             }
         }
     }
@@ -498,6 +701,11 @@ public class GroupCoordinator {
 
     public CompletableFuture<Errors> heartbeat(String groupId, String memberId, String instanceId, int generation) {
         return run(() -> {
+            Errors notHere = coordinatorError(groupId);
+            if (notHere != Errors.NONE) {
+                // As Kafka: while the group loads, a member's heartbeat is answered blindly.
+                return notHere == Errors.COORDINATOR_LOAD_IN_PROGRESS ? Errors.NONE : notHere;
+            }
             ClassicGroup group = groups.get(groupId);
             Errors error = checkMember(group, memberId, instanceId);
             if (error != Errors.NONE) {
@@ -530,9 +738,14 @@ public class GroupCoordinator {
     /** A member leaving: by member id, or by group instance id for static members. */
     public record Leaving(String memberId, String groupInstanceId) {}
 
-    public CompletableFuture<List<Errors>> leave(String groupId, List<Leaving> leaving) {
+    /** Returns a group-level error, or NONE and one error per leaving member, in order. */
+    public CompletableFuture<Map.Entry<Errors, List<Errors>>> leave(String groupId, List<Leaving> leaving) {
         return run(() -> {
             long now = System.currentTimeMillis();
+            Errors notHere = coordinatorError(groupId);
+            if (notHere != Errors.NONE) {
+                return Map.entry(notHere, List.<Errors>of());
+            }
             ClassicGroup group = groups.get(groupId);
             List<Errors> results = new ArrayList<>(leaving.size());
             boolean removed = false;
@@ -570,7 +783,7 @@ public class GroupCoordinator {
             if (removed) {
                 membershipChanged(group, now, "members left");
             }
-            return results;
+            return Map.entry(Errors.NONE, results);
         });
     }
 
@@ -648,20 +861,31 @@ public class GroupCoordinator {
 
     // ---- persistence
 
-    private void persist(ClassicGroup group) {
-        GroupRow row = new GroupRow(
-                group.groupId,
-                group.protocolType,
-                group.protocolName,
-                group.generationId,
-                group.leaderId,
-                group.stateTimeMs,
-                GroupMember.encodeAll(group.members.values()));
-        persister.execute(() -> {
-            try {
-                repository.saveGroup(row);
-            } catch (RuntimeException e) {
-                LOG.warnf("Could not save group %s: %s", row.groupId(), e.toString());
+    /**
+     * Stores the group's generation, fenced by its slot: NONE once stored, NOT_COORDINATOR when this
+     * broker no longer holds the slot at the epoch it loaded, COORDINATOR_NOT_AVAILABLE without
+     * PostgreSQL. Completes on the persister thread.
+     */
+    private CompletableFuture<Errors> persist(ClassicGroup group) {
+        GroupRow row = group.toRow();
+        SlotEpoch fence = fenceOf(group.groupId);
+        return CompletableFuture.supplyAsync(
+                () -> {
+                    try {
+                        return repository.saveGroup(config.nodeId(), fence, row) ? Errors.NONE : Errors.NOT_COORDINATOR;
+                    } catch (RuntimeException e) {
+                        LOG.warnf("Could not save group %s: %s", row.groupId(), e.toString());
+                        return Errors.COORDINATOR_NOT_AVAILABLE;
+                    }
+                },
+                persister);
+    }
+
+    /** Stores the group's generation; nobody waits for it. */
+    private void persistInBackground(ClassicGroup group) {
+        persist(group).thenAccept(error -> {
+            if (error == Errors.NOT_COORDINATOR) {
+                LOG.infof("Group %s was not saved: its coordinator slot moved away", group.groupId);
             }
         });
     }
@@ -686,6 +910,10 @@ public class GroupCoordinator {
         long now = System.currentTimeMillis();
         if (groupId == null || groupId.isEmpty()) {
             return CompletableFuture.completedFuture(repeat(Errors.INVALID_GROUP_ID, commits.size()));
+        }
+        Errors notHere = coordinatorError(groupId);
+        if (notHere != Errors.NONE) {
+            return CompletableFuture.completedFuture(repeat(notHere, commits.size()));
         }
         ClassicGroup group = groups.get(groupId);
         Errors error = Errors.NONE;
@@ -731,16 +959,32 @@ public class GroupCoordinator {
                         groupId, c.topic(), c.partition(), c.offset(), c.leaderEpoch(), c.metadata(), now));
             }
         }
-        return offsets.commit(rows).handle((ok, failure) -> {
-            if (failure == null) {
-                return results;
-            }
-            List<Errors> failed = new ArrayList<>(results.size());
-            for (Errors e : results) {
-                failed.add(e == Errors.NONE ? Errors.COORDINATOR_NOT_AVAILABLE : e);
-            }
-            return failed;
-        });
+        SlotEpoch fence = fenceOf(groupId);
+        return offsets.commit(fence, rows)
+                .handleAsync(
+                        (written, failure) -> {
+                            if (failure != null) {
+                                return replaceNone(results, Errors.COORDINATOR_NOT_AVAILABLE);
+                            }
+                            if (!written) {
+                                return replaceNone(results, Errors.NOT_COORDINATOR);
+                            }
+                            // durable; visible here unless the slot moved meanwhile (its next
+                            // coordinator loads it from PostgreSQL)
+                            if (slots.isLoadedAt(fence.slot(), fence.coordinatorEpoch())) {
+                                offsets.put(rows);
+                            }
+                            return results;
+                        },
+                        thread);
+    }
+
+    private static List<Errors> replaceNone(List<Errors> results, Errors error) {
+        List<Errors> replaced = new ArrayList<>(results.size());
+        for (Errors e : results) {
+            replaced.add(e == Errors.NONE ? error : e);
+        }
+        return replaced;
     }
 
     private static List<Errors> repeat(Errors error, int n) {
@@ -784,28 +1028,36 @@ public class GroupCoordinator {
                 boolean topicGone = image.topic(tp.topic()) == null;
                 if (topicGone || now - since > retentionMs) {
                     offsets.forget(group.groupId, tp);
-                    persister.execute(() -> repository.deleteOffsets(group.groupId, tp.topic(), tp.partition()));
+                    SlotEpoch fence = fenceOf(group.groupId);
+                    persister.execute(() -> repository.deleteOffsets(
+                            config.nodeId(), fence, group.groupId, tp.topic(), tp.partition()));
                 }
             }
             if (!offsets.hasOffsets(group.groupId) && now - group.stateTimeMs > retentionMs) {
                 group.transitionTo(GroupState.DEAD, now);
                 it.remove();
                 String id = group.groupId;
-                persister.execute(() -> repository.deleteGroup(id));
+                SlotEpoch fence = fenceOf(id);
+                persister.execute(() -> repository.deleteGroup(config.nodeId(), fence, id));
             }
         }
     }
 
     // ---- admin: describe, list, delete
 
-    /** A group as DescribeGroups shows it. */
+    /**
+     * A group as DescribeGroups shows it.
+     *
+     * @param error NONE, or why this broker cannot describe it (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS)
+     */
     public record GroupDescription(
             String groupId,
             String state,
             String protocolType,
             String protocolName,
             List<MemberDescription> members,
-            boolean exists) {}
+            boolean exists,
+            Errors error) {}
 
     public record MemberDescription(
             String memberId,
@@ -819,9 +1071,10 @@ public class GroupCoordinator {
         return run(() -> {
             List<GroupDescription> result = new ArrayList<>();
             for (String id : groupIds) {
+                Errors notHere = coordinatorError(id);
                 ClassicGroup group = groups.get(id);
-                if (group == null) {
-                    result.add(new GroupDescription(id, GroupState.DEAD.kafkaName, "", "", List.of(), false));
+                if (notHere != Errors.NONE || group == null) {
+                    result.add(new GroupDescription(id, GroupState.DEAD.kafkaName, "", "", List.of(), false, notHere));
                     continue;
                 }
                 List<MemberDescription> members = new ArrayList<>();
@@ -841,7 +1094,8 @@ public class GroupCoordinator {
                         group.protocolType == null ? "" : group.protocolType,
                         stable && group.protocolName != null ? group.protocolName : "",
                         members,
-                        true));
+                        true,
+                        Errors.NONE));
             }
             return result;
         });
@@ -850,8 +1104,15 @@ public class GroupCoordinator {
     /** A group as ListGroups shows it. */
     public record GroupListing(String groupId, String protocolType, String state) {}
 
-    public CompletableFuture<List<GroupListing>> list() {
+    /**
+     * The groups this broker coordinates, with COORDINATOR_LOAD_IN_PROGRESS (retriable) while one of its
+     * slots is loading, as Kafka answers ListGroups.
+     */
+    public CompletableFuture<Map.Entry<Errors, List<GroupListing>>> list() {
         return run(() -> {
+            if (!slots.allLoaded()) {
+                return Map.entry(Errors.COORDINATOR_LOAD_IN_PROGRESS, List.<GroupListing>of());
+            }
             List<GroupListing> result = new ArrayList<>();
             for (ClassicGroup group : groups.values()) {
                 if (!group.is(GroupState.DEAD)) {
@@ -861,32 +1122,36 @@ public class GroupCoordinator {
                             group.state.kafkaName));
                 }
             }
-            return result;
+            return Map.entry(Errors.NONE, result);
         });
     }
 
-    /** Deletes empty groups with their offsets: NONE, GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP per group. */
+    /**
+     * Deletes empty groups with their offsets: NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP or
+     * NOT_COORDINATOR per group.
+     */
     public CompletableFuture<List<Errors>> delete(List<String> groupIds) {
         return run(() -> {
-                    List<Errors> results = new ArrayList<>();
-                    List<CompletableFuture<Void>> deletions = new ArrayList<>();
+                    List<CompletableFuture<Errors>> results = new ArrayList<>();
                     long now = System.currentTimeMillis();
                     for (String id : groupIds) {
+                        Errors notHere = coordinatorError(id);
                         ClassicGroup group = groups.get(id);
-                        if (group == null || group.is(GroupState.DEAD)) {
-                            results.add(Errors.GROUP_ID_NOT_FOUND);
+                        if (notHere != Errors.NONE) {
+                            results.add(CompletableFuture.completedFuture(notHere));
+                        } else if (group == null || group.is(GroupState.DEAD)) {
+                            results.add(CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND));
                         } else if (!group.is(GroupState.EMPTY)) {
-                            results.add(Errors.NON_EMPTY_GROUP);
+                            results.add(CompletableFuture.completedFuture(Errors.NON_EMPTY_GROUP));
                         } else {
                             group.transitionTo(GroupState.DEAD, now);
                             groups.remove(id);
                             offsets.deleteGroup(id);
-                            deletions.add(CompletableFuture.runAsync(() -> repository.deleteGroup(id), persister));
-                            results.add(Errors.NONE);
+                            SlotEpoch fence = fenceOf(id);
+                            results.add(fenced(() -> repository.deleteGroup(config.nodeId(), fence, id)));
                         }
                     }
-                    return CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new))
-                            .thenApply(done -> results);
+                    return allOf(results);
                 })
                 .thenCompose(f -> f);
     }
@@ -898,6 +1163,10 @@ public class GroupCoordinator {
     public CompletableFuture<Map.Entry<Errors, List<Errors>>> deleteOffsets(
             String groupId, List<TopicPartition> partitions) {
         return run(() -> {
+                    Errors notHere = coordinatorError(groupId);
+                    if (notHere != Errors.NONE) {
+                        return CompletableFuture.completedFuture(Map.entry(notHere, List.<Errors>of()));
+                    }
                     ClassicGroup group = groups.get(groupId);
                     if (group == null || group.is(GroupState.DEAD)) {
                         return CompletableFuture.completedFuture(
@@ -905,21 +1174,30 @@ public class GroupCoordinator {
                     }
                     java.util.Set<String> subscribed =
                             group.is(GroupState.EMPTY) ? java.util.Set.of() : Subscriptions.topicsOf(group);
-                    List<Errors> results = new ArrayList<>();
-                    List<CompletableFuture<Void>> deletions = new ArrayList<>();
+                    SlotEpoch fence = fenceOf(groupId);
+                    List<CompletableFuture<Errors>> results = new ArrayList<>();
                     for (TopicPartition tp : partitions) {
                         if (subscribed.contains(tp.topic())) {
-                            results.add(Errors.GROUP_SUBSCRIBED_TO_TOPIC);
+                            results.add(CompletableFuture.completedFuture(Errors.GROUP_SUBSCRIBED_TO_TOPIC));
                             continue;
                         }
                         offsets.forget(groupId, tp);
-                        deletions.add(CompletableFuture.runAsync(
-                                () -> repository.deleteOffsets(groupId, tp.topic(), tp.partition()), persister));
-                        results.add(Errors.NONE);
+                        results.add(fenced(() ->
+                                repository.deleteOffsets(config.nodeId(), fence, groupId, tp.topic(), tp.partition())));
                     }
-                    return CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new))
-                            .thenApply(done -> Map.entry(Errors.NONE, results));
+                    return allOf(results).thenApply(errors -> Map.entry(Errors.NONE, errors));
                 })
                 .thenCompose(f -> f);
+    }
+
+    /** Runs a fenced deletion on the persister: NONE when done, NOT_COORDINATOR when the slot moved away. */
+    private CompletableFuture<Errors> fenced(java.util.function.BooleanSupplier deletion) {
+        return CompletableFuture.supplyAsync(
+                () -> deletion.getAsBoolean() ? Errors.NONE : Errors.NOT_COORDINATOR, persister);
+    }
+
+    private static CompletableFuture<List<Errors>> allOf(List<CompletableFuture<Errors>> results) {
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+                .thenApply(done -> results.stream().map(CompletableFuture::join).toList());
     }
 }
