@@ -18,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -194,11 +195,19 @@ public class GroupCoordinator {
     private void applyImage(MetadataImage next) {
         image = next;
         Map<Integer, Integer> gained = new TreeMap<>();
+        List<Integer> lost = new ArrayList<>();
+        int unloaded = 0;
         for (HeldSlots.Change change : slots.update(next.coordinatorSlots())) {
             switch (change) {
-                case HeldSlots.Lost lost -> unload(lost.slot(), lost.coordinatorEpoch());
+                case HeldSlots.Lost loss -> {
+                    unloaded += unload(loss.slot());
+                    lost.add(loss.slot());
+                }
                 case HeldSlots.Gained gain -> gained.put(gain.slot(), gain.coordinatorEpoch());
             }
+        }
+        if (!lost.isEmpty()) {
+            LOG.infof("Coordinator slots %s moved away: %d groups unloaded", ranges(lost), unloaded);
         }
         if (!gained.isEmpty()) {
             load(gained);
@@ -206,8 +215,11 @@ public class GroupCoordinator {
         maybeReady();
     }
 
-    /** A slot moved away: its groups go, and whatever waits on them gets NOT_COORDINATOR (Kafka's unload). */
-    private void unload(int slot, int coordinatorEpoch) {
+    /**
+     * A slot moved away: its groups go, and whatever waits on them gets NOT_COORDINATOR (Kafka's
+     * unload). Returns how many groups went.
+     */
+    private int unload(int slot) {
         long now = System.currentTimeMillis();
         int dropped = 0;
         for (Iterator<ClassicGroup> it = groups.values().iterator(); it.hasNext(); ) {
@@ -223,7 +235,7 @@ public class GroupCoordinator {
             dropped++;
         }
         offsets.dropSlot(slot);
-        LOG.infof("Coordinator slot %d (epoch %d) moved away: %d groups unloaded", slot, coordinatorEpoch, dropped);
+        return dropped;
     }
 
     /** Reads gained slots from PostgreSQL on the loader thread, then installs them on the coordinator thread. */
@@ -237,7 +249,7 @@ public class GroupCoordinator {
                             }
                             LOG.warnf(
                                     "Could not load coordinator slots %s (retrying in %d ms): %s",
-                                    gained.keySet(), LOAD_RETRY_MS, failure.toString());
+                                    ranges(gained.keySet()), LOAD_RETRY_MS, failure.toString());
                             thread.schedule(() -> retryLoad(gained), LOAD_RETRY_MS, TimeUnit.MILLISECONDS);
                         },
                         thread);
@@ -294,9 +306,27 @@ public class GroupCoordinator {
             loadedSlots.add(slot.getKey());
         }
         if (!loadedSlots.isEmpty()) {
-            LOG.infof("Loaded coordinator slots %s: %d groups", loadedSlots, loadedGroups);
+            LOG.infof("Loaded coordinator slots %s: %d groups", ranges(loadedSlots), loadedGroups);
         }
         maybeReady();
+    }
+
+    /** Slot numbers in ascending order as ranges, for the log: "0-3, 7, 9-10". */
+    static String ranges(Collection<Integer> slots) {
+        List<Integer> sorted = slots.stream().sorted().toList();
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < sorted.size(); ) {
+            int j = i;
+            while (j + 1 < sorted.size() && sorted.get(j + 1) == sorted.get(j) + 1) {
+                j++;
+            }
+            out.append(out.isEmpty() ? "" : ", ").append(sorted.get(i));
+            if (j > i) {
+                out.append('-').append(sorted.get(j));
+            }
+            i = j + 1;
+        }
+        return out.toString();
     }
 
     private void maybeReady() {
