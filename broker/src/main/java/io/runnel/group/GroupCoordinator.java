@@ -9,27 +9,19 @@ import io.runnel.cluster.MetadataImage;
 import io.runnel.cluster.TopicImage;
 import io.runnel.config.RunnelConfig;
 import io.runnel.metadata.GroupRepository;
-import io.runnel.metadata.GroupRepository.GroupRow;
 import io.runnel.metadata.GroupRepository.OffsetRow;
-import io.runnel.metadata.GroupRepository.SlotContents;
-import io.runnel.metadata.GroupRepository.SlotEpoch;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -47,24 +39,22 @@ import org.jboss.logging.Logger;
  * static membership and the initial rebalance delay; offset commits validated against membership.
  *
  * <p>A group is coordinated by the broker holding its {@link CoordinatorSlot} (K15: Kafka's
- * {@code __consumer_offsets} partition leader), as the controller placed it. When an image gives this
- * broker a slot, the slot's groups and committed offsets are loaded from PostgreSQL (meanwhile its
- * groups get COORDINATOR_LOAD_IN_PROGRESS); when an image takes one away, its groups are dropped and
- * whatever waits on them gets NOT_COORDINATOR. Writes carry the slot epoch they were loaded at and
- * are fenced by it in PostgreSQL, so a coordinator that lost its slot cannot overwrite its successor.
+ * {@code __consumer_offsets} partition leader), as the controller placed it. {@link GroupMetadataManager}
+ * loads the groups and committed offsets of a slot this broker gains (meanwhile its groups get
+ * COORDINATOR_LOAD_IN_PROGRESS) and drops those of a slot it loses (whatever waits on them gets
+ * NOT_COORDINATOR); its writes are fenced by the slot's epoch, so a coordinator that lost its slot
+ * cannot overwrite its successor.
  *
- * <p>All group state, and {@link HeldSlots}, lives on one coordinator thread, so the protocol's state
- * machine needs no locks; requests hand their work to it and get a future back. Committed offsets go
- * to PostgreSQL through {@link OffsetStore}; each completed generation is stored before its members
- * get their assignments (as Kafka does), so the next coordinator carries on with the same members and
- * generation.
+ * <p>All group state lives on one coordinator thread, so the protocol's state machine needs no locks;
+ * requests hand their work to it and get a future back. Each completed generation is stored before
+ * its members get their assignments (as Kafka does), so the next coordinator carries on with the same
+ * members and generation.
  */
 @ApplicationScoped
 public class GroupCoordinator {
 
     private static final Logger LOG = Logger.getLogger(GroupCoordinator.class);
     private static final long SWEEP_INTERVAL_MS = 200;
-    private static final long LOAD_RETRY_MS = 1000;
     /** How long start-up waits for the slots to be placed and this broker's to be loaded. */
     private static final long READY_TIMEOUT_MS = 30_000;
 
@@ -77,52 +67,30 @@ public class GroupCoordinator {
     @Inject
     MetadataCache metadata;
 
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "runnel-group-coordinator");
-        t.setDaemon(true);
-        return t;
-    });
-    private final ExecutorService persister = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "runnel-group-persister");
-        t.setDaemon(true);
-        return t;
-    });
-    private final ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "runnel-group-loader");
-        t.setDaemon(true);
-        return t;
-    });
-    private final Consumer<MetadataImage> imageListener = image -> thread.execute(() -> applyImage(image));
-    /** Completes once every slot is placed and this broker's are loaded (start-up waits for it). */
-    private final CompletableFuture<Void> ready = new CompletableFuture<>();
-
-    // state of the coordinator thread
-    /** The groups of the loaded slots. */
-    private final Map<String, ClassicGroup> groups = new HashMap<>();
-    /** The last image applied. */
-    private MetadataImage image = MetadataImage.EMPTY;
-
-    private volatile HeldSlots slots;
-    private OffsetStore offsets;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("runnel-group-coordinator").daemon().factory());
+    private volatile GroupMetadataManager manager;
+    private final Consumer<MetadataImage> imageListener = image -> thread.execute(() -> manager.applyImage(image));
 
     /**
      * Starts before the listeners open (20) and waits, bounded, until the controller has placed every
      * slot and this broker has loaded its own: a single broker opens with all its groups served.
      */
     void onStart(@Observes @Priority(16) StartupEvent event) {
-        slots = new HeldSlots(config.nodeId());
-        offsets = new OffsetStore(config.nodeId(), repository);
-        offsets.start();
+        manager = new GroupMetadataManager(config.nodeId(), repository, thread, this::onGroupUnloaded);
         metadata.onUpdate(imageListener);
         imageListener.accept(metadata.image());
         thread.scheduleWithFixedDelay(this::sweepSafely, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS, TimeUnit.MILLISECONDS);
         long retentionCheck = config.group().offsetsRetentionCheckIntervalMs();
         thread.scheduleWithFixedDelay(this::expireOffsetsSafely, retentionCheck, retentionCheck, TimeUnit.MILLISECONDS);
         try {
-            ready.get(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            manager.ready().get(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             LOG.infof(
                     "Group coordinator holds %d of %d slots: %d groups loaded (%d with committed offsets)",
-                    slots.count(), CoordinatorSlot.COUNT, run(groups::size).join(), offsets.groupsWithOffsets());
+                    manager.heldSlots(),
+                    CoordinatorSlot.COUNT,
+                    run(() -> manager.groups().size()).join(),
+                    manager.groupsWithOffsets());
         } catch (TimeoutException e) {
             LOG.warnf(
                     "Group coordinator slots were not all placed and loaded within %d ms; their groups get"
@@ -138,15 +106,8 @@ public class GroupCoordinator {
     void onStop(@Observes @Priority(5) ShutdownEvent event) {
         metadata.removeListener(imageListener);
         thread.shutdownNow();
-        loader.shutdownNow();
-        persister.shutdown();
-        try {
-            persister.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (offsets != null) {
-            offsets.stop();
+        if (manager != null) {
+            manager.stop();
         }
     }
 
@@ -163,7 +124,7 @@ public class GroupCoordinator {
         return result;
     }
 
-    // ---- coordinator placement and slots
+    // ---- coordinator placement
 
     /**
      * The broker that coordinates a group: the active holder of the group's slot in the image (every
@@ -179,173 +140,15 @@ public class GroupCoordinator {
      * hold the group's slot, COORDINATOR_LOAD_IN_PROGRESS while loading it. Readable from any thread.
      */
     public Errors coordinatorError(String groupId) {
-        HeldSlots held = slots;
-        return held == null ? Errors.COORDINATOR_NOT_AVAILABLE : held.error(CoordinatorSlot.slotOf(groupId));
+        GroupMetadataManager groups = manager;
+        return groups == null ? Errors.COORDINATOR_NOT_AVAILABLE : groups.coordinatorError(groupId);
     }
 
-    /** The fence of writes for a group: its slot at the epoch this broker loaded it at. */
-    private SlotEpoch fenceOf(String groupId) {
-        int slot = CoordinatorSlot.slotOf(groupId);
-        return slots.state(slot) instanceof HeldSlots.Loaded loaded
-                ? new SlotEpoch(slot, loaded.coordinatorEpoch())
-                : new SlotEpoch(slot, -1); // matches no stored epoch: refused
-    }
-
-    /** Applies an image on the coordinator thread: drops lost slots, starts loading gained ones. */
-    private void applyImage(MetadataImage next) {
-        image = next;
-        Map<Integer, Integer> gained = new TreeMap<>();
-        List<Integer> lost = new ArrayList<>();
-        int unloaded = 0;
-        for (HeldSlots.Change change : slots.update(next.coordinatorSlots())) {
-            switch (change) {
-                case HeldSlots.Lost loss -> {
-                    unloaded += unload(loss.slot());
-                    lost.add(loss.slot());
-                }
-                case HeldSlots.Gained gain -> gained.put(gain.slot(), gain.coordinatorEpoch());
-            }
+    /** A slot moved away: whoever waits on one of its groups is told to find the new coordinator (Kafka's unload). */
+    private void onGroupUnloaded(ClassicGroup group) {
+        for (GroupMember member : group.members.values()) {
+            failWaiting(member, Errors.NOT_COORDINATOR);
         }
-        if (!lost.isEmpty()) {
-            LOG.infof("Coordinator slots %s moved away: %d groups unloaded", ranges(lost), unloaded);
-        }
-        if (!gained.isEmpty()) {
-            load(gained);
-        }
-        maybeReady();
-    }
-
-    /**
-     * A slot moved away: its groups go, and whatever waits on them gets NOT_COORDINATOR (Kafka's
-     * unload). Returns how many groups went.
-     */
-    private int unload(int slot) {
-        long now = System.currentTimeMillis();
-        int dropped = 0;
-        for (Iterator<ClassicGroup> it = groups.values().iterator(); it.hasNext(); ) {
-            ClassicGroup group = it.next();
-            if (group.slot != slot) {
-                continue;
-            }
-            for (GroupMember member : group.members.values()) {
-                failWaiting(member, Errors.NOT_COORDINATOR);
-            }
-            group.transitionTo(GroupState.DEAD, now);
-            it.remove();
-            dropped++;
-        }
-        offsets.dropSlot(slot);
-        return dropped;
-    }
-
-    /** Reads gained slots from PostgreSQL on the loader thread, then installs them on the coordinator thread. */
-    private void load(Map<Integer, Integer> gained) {
-        CompletableFuture.supplyAsync(() -> repository.loadSlots(gained.keySet()), loader)
-                .whenCompleteAsync(
-                        (contents, failure) -> {
-                            if (failure == null) {
-                                install(gained, contents);
-                                return;
-                            }
-                            LOG.warnf(
-                                    "Could not load coordinator slots %s (retrying in %d ms): %s",
-                                    ranges(gained.keySet()), LOAD_RETRY_MS, failure.toString());
-                            thread.schedule(() -> retryLoad(gained), LOAD_RETRY_MS, TimeUnit.MILLISECONDS);
-                        },
-                        thread);
-    }
-
-    private void retryLoad(Map<Integer, Integer> gained) {
-        Map<Integer, Integer> still = new TreeMap<>();
-        gained.forEach((slot, epoch) -> {
-            if (slots.isLoadingAt(slot, epoch)) {
-                still.put(slot, epoch);
-            }
-        });
-        if (!still.isEmpty()) {
-            load(still);
-        }
-    }
-
-    /**
-     * Puts what was read into memory for the slots still loading at the epoch they were gained at, and
-     * starts serving them. Nothing of such a slot is in memory yet: its loss dropped it, and a loading
-     * slot neither creates groups nor takes commits.
-     */
-    private void install(Map<Integer, Integer> gained, SlotContents contents) {
-        long now = System.currentTimeMillis();
-        Map<Integer, List<GroupRow>> groupRows = new HashMap<>();
-        contents.groups()
-                .forEach(row -> groupRows
-                        .computeIfAbsent(CoordinatorSlot.slotOf(row.groupId()), s -> new ArrayList<>())
-                        .add(row));
-        Map<Integer, List<OffsetRow>> offsetRows = new HashMap<>();
-        contents.offsets()
-                .forEach(row -> offsetRows
-                        .computeIfAbsent(CoordinatorSlot.slotOf(row.groupId()), s -> new ArrayList<>())
-                        .add(row));
-        int loadedGroups = 0;
-        List<Integer> loadedSlots = new ArrayList<>();
-        for (Map.Entry<Integer, Integer> slot : gained.entrySet()) {
-            if (!slots.isLoadingAt(slot.getKey(), slot.getValue())) {
-                continue; // lost, or gained again at a newer epoch, while it was read
-            }
-            for (GroupRow row : groupRows.getOrDefault(slot.getKey(), List.of())) {
-                groups.put(row.groupId(), ClassicGroup.fromRow(row, now));
-                loadedGroups++;
-            }
-            List<OffsetRow> committed = offsetRows.getOrDefault(slot.getKey(), List.of());
-            offsets.put(committed);
-            for (OffsetRow row : committed) {
-                if (!groups.containsKey(row.groupId())) {
-                    groups.put(row.groupId(), new ClassicGroup(row.groupId(), now));
-                    loadedGroups++;
-                }
-            }
-            slots.transitionToLoaded(slot.getKey(), slot.getValue());
-            loadedSlots.add(slot.getKey());
-        }
-        if (!loadedSlots.isEmpty()) {
-            LOG.infof("Loaded coordinator slots %s: %d groups", ranges(loadedSlots), loadedGroups);
-        }
-        maybeReady();
-    }
-
-    /** Slot numbers in ascending order as ranges, for the log: "0-3, 7, 9-10". */
-    static String ranges(Collection<Integer> slots) {
-        List<Integer> sorted = slots.stream().sorted().toList();
-        StringBuilder out = new StringBuilder();
-        for (int i = 0; i < sorted.size(); ) {
-            int j = i;
-            while (j + 1 < sorted.size() && sorted.get(j + 1) == sorted.get(j) + 1) {
-                j++;
-            }
-            out.append(out.isEmpty() ? "" : ", ").append(sorted.get(i));
-            if (j > i) {
-                out.append('-').append(sorted.get(j));
-            }
-            i = j + 1;
-        }
-        return out.toString();
-    }
-
-    private void maybeReady() {
-        if (!ready.isDone() && everySlotPlaced(image) && slots.allLoaded()) {
-            ready.complete(null);
-        }
-    }
-
-    /** Whether the controller has given every slot to an active broker. */
-    static boolean everySlotPlaced(MetadataImage image) {
-        if (image.coordinatorSlots().size() != CoordinatorSlot.COUNT) {
-            return false;
-        }
-        for (CoordinatorSlot slot : image.coordinatorSlots()) {
-            if (!image.brokers().containsKey(slot.coordinator())) {
-                return false;
-            }
-        }
-        return true;
     }
 
     // ---- JoinGroup
@@ -381,13 +184,13 @@ public class GroupCoordinator {
             return joinError(Errors.INVALID_SESSION_TIMEOUT, r.memberId());
         }
         boolean unknownMember = r.memberId() == null || r.memberId().isEmpty();
-        ClassicGroup group = groups.get(r.groupId());
+        ClassicGroup group = manager.group(r.groupId());
         if (group == null) {
             if (!unknownMember) {
                 return joinError(Errors.UNKNOWN_MEMBER_ID, r.memberId());
             }
             group = new ClassicGroup(r.groupId(), now);
-            groups.put(r.groupId(), group);
+            manager.add(group);
         }
         if (group.is(GroupState.DEAD)) {
             return joinError(Errors.COORDINATOR_NOT_AVAILABLE, r.memberId());
@@ -469,7 +272,7 @@ public class GroupCoordinator {
         // As in Kafka, a returning static member triggers no rebalance unless it changes which
         // protocol the group would select (its subscription bytes may differ: owned partitions).
         if (group.is(GroupState.STABLE) && java.util.Objects.equals(group.selectProtocol(), group.protocolName)) {
-            persistInBackground(group);
+            storeGroupInBackground(group);
             // Same generation, same assignment: no rebalance. A leader is told to skip assignment (v9+).
             return CompletableFuture.completedFuture(currentGeneration(group, replacement, true));
         }
@@ -563,7 +366,7 @@ public class GroupCoordinator {
         if (group.members.isEmpty()) {
             group.protocolName = null;
             group.transitionTo(GroupState.EMPTY, now);
-            persistInBackground(group);
+            storeGroupInBackground(group);
             return;
         }
         group.protocolName = group.selectProtocol();
@@ -647,7 +450,7 @@ public class GroupCoordinator {
         } else if (notHere != Errors.NONE) {
             return syncError(notHere);
         }
-        ClassicGroup group = groups.get(r.groupId());
+        ClassicGroup group = manager.group(r.groupId());
         Errors error = checkMember(group, r.memberId(), r.groupInstanceId());
         if (error != Errors.NONE) {
             return syncError(error);
@@ -679,7 +482,7 @@ public class GroupCoordinator {
                     // Kafka stores the generation before anyone gets an assignment, so the next
                     // coordinator knows every generation a member may have seen.
                     int generation = group.generationId;
-                    persist(group).thenAcceptAsync(stored -> completeSync(group, generation, stored), thread);
+                    manager.storeGroup(group).thenAccept(stored -> completeSync(group, generation, stored));
                 }
                 return future;
             }
@@ -691,7 +494,7 @@ public class GroupCoordinator {
 
     /** The leader's assignment was stored (or not): the group becomes Stable and members get their share. */
     private void completeSync(ClassicGroup group, int generation, Errors stored) {
-        if (groups.get(group.groupId) != group
+        if (manager.group(group.groupId) != group
                 || !group.is(GroupState.COMPLETING_REBALANCE)
                 || group.generationId != generation) {
             return; // the group moved on, or was unloaded, while the generation was stored
@@ -736,7 +539,7 @@ public class GroupCoordinator {
                 // As Kafka: while the group loads, a member's heartbeat is answered blindly.
                 return notHere == Errors.COORDINATOR_LOAD_IN_PROGRESS ? Errors.NONE : notHere;
             }
-            ClassicGroup group = groups.get(groupId);
+            ClassicGroup group = manager.group(groupId);
             Errors error = checkMember(group, memberId, instanceId);
             if (error != Errors.NONE) {
                 return error;
@@ -776,7 +579,7 @@ public class GroupCoordinator {
             if (notHere != Errors.NONE) {
                 return Map.entry(notHere, List.<Errors>of());
             }
-            ClassicGroup group = groups.get(groupId);
+            ClassicGroup group = manager.group(groupId);
             List<Errors> results = new ArrayList<>(leaving.size());
             boolean removed = false;
             for (Leaving l : leaving) {
@@ -858,7 +661,7 @@ public class GroupCoordinator {
     }
 
     private void sweep(long now) {
-        for (ClassicGroup group : groups.values()) {
+        for (ClassicGroup group : manager.groups()) {
             group.pendingMembers.values().removeIf(deadline -> deadline < now);
             boolean expired = false;
             for (GroupMember member : List.copyOf(group.members.values())) {
@@ -889,31 +692,9 @@ public class GroupCoordinator {
         }
     }
 
-    // ---- persistence
-
-    /**
-     * Stores the group's generation, fenced by its slot: NONE once stored, NOT_COORDINATOR when this
-     * broker no longer holds the slot at the epoch it loaded, COORDINATOR_NOT_AVAILABLE without
-     * PostgreSQL. Completes on the persister thread.
-     */
-    private CompletableFuture<Errors> persist(ClassicGroup group) {
-        GroupRow row = group.toRow();
-        SlotEpoch fence = fenceOf(group.groupId);
-        return CompletableFuture.supplyAsync(
-                () -> {
-                    try {
-                        return repository.saveGroup(config.nodeId(), fence, row) ? Errors.NONE : Errors.NOT_COORDINATOR;
-                    } catch (RuntimeException e) {
-                        LOG.warnf("Could not save group %s: %s", row.groupId(), e.toString());
-                        return Errors.COORDINATOR_NOT_AVAILABLE;
-                    }
-                },
-                persister);
-    }
-
     /** Stores the group's generation; nobody waits for it. */
-    private void persistInBackground(ClassicGroup group) {
-        persist(group).thenAccept(error -> {
+    private void storeGroupInBackground(ClassicGroup group) {
+        manager.storeGroup(group).thenAccept(error -> {
             if (error == Errors.NOT_COORDINATOR) {
                 LOG.infof("Group %s was not saved: its coordinator slot moved away", group.groupId);
             }
@@ -945,14 +726,14 @@ public class GroupCoordinator {
         if (notHere != Errors.NONE) {
             return CompletableFuture.completedFuture(repeat(notHere, commits.size()));
         }
-        ClassicGroup group = groups.get(groupId);
+        ClassicGroup group = manager.group(groupId);
         Errors error = Errors.NONE;
         if (group == null) {
             if (generationId >= 0) {
                 error = Errors.UNKNOWN_MEMBER_ID;
             } else {
                 group = new ClassicGroup(groupId, now);
-                groups.put(groupId, group);
+                manager.add(group);
             }
         } else if (group.is(GroupState.DEAD)) {
             error = Errors.COORDINATOR_NOT_AVAILABLE;
@@ -989,24 +770,8 @@ public class GroupCoordinator {
                         groupId, c.topic(), c.partition(), c.offset(), c.leaderEpoch(), c.metadata(), now));
             }
         }
-        SlotEpoch fence = fenceOf(groupId);
-        return offsets.commit(fence, rows)
-                .handleAsync(
-                        (written, failure) -> {
-                            if (failure != null) {
-                                return replaceNone(results, Errors.COORDINATOR_NOT_AVAILABLE);
-                            }
-                            if (!written) {
-                                return replaceNone(results, Errors.NOT_COORDINATOR);
-                            }
-                            // durable; visible here unless the slot moved meanwhile (its next
-                            // coordinator loads it from PostgreSQL)
-                            if (slots.isLoadedAt(fence.slot(), fence.coordinatorEpoch())) {
-                                offsets.put(rows);
-                            }
-                            return results;
-                        },
-                        thread);
+        return manager.storeOffsets(groupId, rows)
+                .thenApply(stored -> stored == Errors.NONE ? results : replaceNone(results, stored));
     }
 
     private static List<Errors> replaceNone(List<Errors> results, Errors error) {
@@ -1027,7 +792,8 @@ public class GroupCoordinator {
 
     /** The committed offsets of a group (readable from any thread). */
     public Map<TopicPartition, OffsetStore.Committed> committedOffsets(String groupId) {
-        return offsets.offsets(groupId);
+        GroupMetadataManager groups = manager;
+        return groups == null ? Map.of() : groups.offsets(groupId);
     }
 
     private void expireOffsetsSafely() {
@@ -1046,29 +812,22 @@ public class GroupCoordinator {
     void expireOffsets(long now) {
         long retentionMs = TimeUnit.MINUTES.toMillis(config.group().offsetsRetentionMinutes());
         MetadataImage image = metadata.image();
-        for (Iterator<ClassicGroup> it = groups.values().iterator(); it.hasNext(); ) {
-            ClassicGroup group = it.next();
+        for (ClassicGroup group : List.copyOf(manager.groups())) {
             if (!group.is(GroupState.EMPTY)) {
                 continue;
             }
             for (Map.Entry<TopicPartition, OffsetStore.Committed> entry :
-                    List.copyOf(offsets.offsets(group.groupId).entrySet())) {
+                    List.copyOf(manager.offsets(group.groupId).entrySet())) {
                 TopicPartition tp = entry.getKey();
                 long since = group.protocolType == null ? entry.getValue().commitTimeMs() : group.stateTimeMs;
                 boolean topicGone = image.topic(tp.topic()) == null;
                 if (topicGone || now - since > retentionMs) {
-                    offsets.forget(group.groupId, tp);
-                    SlotEpoch fence = fenceOf(group.groupId);
-                    persister.execute(() -> repository.deleteOffsets(
-                            config.nodeId(), fence, group.groupId, tp.topic(), tp.partition()));
+                    manager.deleteOffset(group.groupId, tp);
                 }
             }
-            if (!offsets.hasOffsets(group.groupId) && now - group.stateTimeMs > retentionMs) {
+            if (!manager.hasOffsets(group.groupId) && now - group.stateTimeMs > retentionMs) {
                 group.transitionTo(GroupState.DEAD, now);
-                it.remove();
-                String id = group.groupId;
-                SlotEpoch fence = fenceOf(id);
-                persister.execute(() -> repository.deleteGroup(config.nodeId(), fence, id));
+                manager.deleteGroup(group);
             }
         }
     }
@@ -1102,7 +861,7 @@ public class GroupCoordinator {
             List<GroupDescription> result = new ArrayList<>();
             for (String id : groupIds) {
                 Errors notHere = coordinatorError(id);
-                ClassicGroup group = groups.get(id);
+                ClassicGroup group = manager.group(id);
                 if (notHere != Errors.NONE || group == null) {
                     result.add(new GroupDescription(id, GroupState.DEAD.kafkaName, "", "", List.of(), false, notHere));
                     continue;
@@ -1140,11 +899,11 @@ public class GroupCoordinator {
      */
     public CompletableFuture<Map.Entry<Errors, List<GroupListing>>> list() {
         return run(() -> {
-            if (!slots.allLoaded()) {
+            if (!manager.allLoaded()) {
                 return Map.entry(Errors.COORDINATOR_LOAD_IN_PROGRESS, List.<GroupListing>of());
             }
             List<GroupListing> result = new ArrayList<>();
-            for (ClassicGroup group : groups.values()) {
+            for (ClassicGroup group : manager.groups()) {
                 if (!group.is(GroupState.DEAD)) {
                     result.add(new GroupListing(
                             group.groupId,
@@ -1166,7 +925,7 @@ public class GroupCoordinator {
                     long now = System.currentTimeMillis();
                     for (String id : groupIds) {
                         Errors notHere = coordinatorError(id);
-                        ClassicGroup group = groups.get(id);
+                        ClassicGroup group = manager.group(id);
                         if (notHere != Errors.NONE) {
                             results.add(CompletableFuture.completedFuture(notHere));
                         } else if (group == null || group.is(GroupState.DEAD)) {
@@ -1175,10 +934,7 @@ public class GroupCoordinator {
                             results.add(CompletableFuture.completedFuture(Errors.NON_EMPTY_GROUP));
                         } else {
                             group.transitionTo(GroupState.DEAD, now);
-                            groups.remove(id);
-                            offsets.deleteGroup(id);
-                            SlotEpoch fence = fenceOf(id);
-                            results.add(fenced(() -> repository.deleteGroup(config.nodeId(), fence, id)));
+                            results.add(manager.deleteGroup(group));
                         }
                     }
                     return allOf(results);
@@ -1197,33 +953,24 @@ public class GroupCoordinator {
                     if (notHere != Errors.NONE) {
                         return CompletableFuture.completedFuture(Map.entry(notHere, List.<Errors>of()));
                     }
-                    ClassicGroup group = groups.get(groupId);
+                    ClassicGroup group = manager.group(groupId);
                     if (group == null || group.is(GroupState.DEAD)) {
                         return CompletableFuture.completedFuture(
                                 Map.entry(Errors.GROUP_ID_NOT_FOUND, List.<Errors>of()));
                     }
                     java.util.Set<String> subscribed =
                             group.is(GroupState.EMPTY) ? java.util.Set.of() : Subscriptions.topicsOf(group);
-                    SlotEpoch fence = fenceOf(groupId);
                     List<CompletableFuture<Errors>> results = new ArrayList<>();
                     for (TopicPartition tp : partitions) {
                         if (subscribed.contains(tp.topic())) {
                             results.add(CompletableFuture.completedFuture(Errors.GROUP_SUBSCRIBED_TO_TOPIC));
                             continue;
                         }
-                        offsets.forget(groupId, tp);
-                        results.add(fenced(() ->
-                                repository.deleteOffsets(config.nodeId(), fence, groupId, tp.topic(), tp.partition())));
+                        results.add(manager.deleteOffset(groupId, tp));
                     }
                     return allOf(results).thenApply(errors -> Map.entry(Errors.NONE, errors));
                 })
                 .thenCompose(f -> f);
-    }
-
-    /** Runs a fenced deletion on the persister: NONE when done, NOT_COORDINATOR when the slot moved away. */
-    private CompletableFuture<Errors> fenced(java.util.function.BooleanSupplier deletion) {
-        return CompletableFuture.supplyAsync(
-                () -> deletion.getAsBoolean() ? Errors.NONE : Errors.NOT_COORDINATOR, persister);
     }
 
     private static CompletableFuture<List<Errors>> allOf(List<CompletableFuture<Errors>> results) {
