@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runnel.testing.BrokerCluster;
 import io.runnel.testing.Clients;
+import io.runnel.testing.RawKafkaClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,21 +16,31 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetCommitResponseData;
+import org.apache.kafka.common.protocol.Errors;
 import org.awaitility.Awaitility;
 import org.jboss.logging.Logger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,16 +61,30 @@ class CoordinatorFailoverIT {
             ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000,
             ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50);
 
+    /** Three brokers; each test leaves all three running. */
+    static BrokerCluster cluster;
+
+    @BeforeAll
+    static void startCluster() {
+        cluster = BrokerCluster.start(
+                "coordinator-failover",
+                3,
+                broker -> broker.set("runnel.group.initial-rebalance-delay-ms", "300")
+                        .set(
+                                "runnel.group.min-session-timeout-ms",
+                                String.valueOf(GroupTesting.MIN_SESSION_TIMEOUT_MS)));
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
     @Test
     void aGroupKeepsConsumingWhenItsCoordinatorsBrokerDies() throws Exception {
-        try (BrokerCluster cluster = BrokerCluster.start(
-                        "coordinator-failover",
-                        3,
-                        broker -> broker.set("runnel.group.initial-rebalance-delay-ms", "300")
-                                .set(
-                                        "runnel.group.min-session-timeout-ms",
-                                        String.valueOf(GroupTesting.MIN_SESSION_TIMEOUT_MS)));
-                Admin admin = cluster.admin()) {
+        try (Admin admin = cluster.admin()) {
             admin.createTopics(List.of(
                             new NewTopic(TOPIC, PARTITIONS, (short) 3).configs(Map.of("min.insync.replicas", "2"))))
                     .all()
@@ -68,28 +93,110 @@ class CoordinatorFailoverIT {
             for (String name : List.of("a", "b", "c")) {
                 members.add(MemberThread.start(name, cluster.bootstrapServers(), GROUP, TOPIC, true, MEMBER_SETTINGS));
             }
+            int victim;
             try {
-                consumeThroughTheCoordinatorsDeath(cluster, admin, members);
+                victim = consumeThroughTheCoordinatorsDeath(admin, members);
             } finally {
                 for (MemberThread member : members) {
                     member.close();
                 }
             }
+            cluster.broker(victim).start();
         }
     }
 
-    private static void consumeThroughTheCoordinatorsDeath(
-            BrokerCluster cluster, Admin admin, List<MemberThread> members) throws Exception {
+    @Test
+    void aCoordinatorThatLostItsSlotWhilePausedCannotOverwriteItsSuccessorsCommits() throws Exception {
+        String topic = "fenced-commits";
+        String group = "fenced-commits-group";
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get();
+            commit(cluster.bootstrapServers(), group, tp, 10);
+            int stale = describe(admin, group).coordinator().id();
+            List<Integer> others = new ArrayList<>(List.of(1, 2, 3));
+            others.remove(Integer.valueOf(stale));
+            String othersBootstrap = others.stream()
+                    .map(id -> cluster.broker(id).bootstrapServers())
+                    .collect(Collectors.joining(","));
+
+            CompletableFuture<Errors> staleCommit;
+            try (RawKafkaClient toStale =
+                    new RawKafkaClient(cluster.broker(stale).kafkaPort())) {
+                cluster.broker(stale).pause();
+                try {
+                    // waits in the paused broker's socket, for the moment it runs again
+                    staleCommit = CompletableFuture.supplyAsync(() -> rawCommit(toStale, group, tp, 5));
+                    int successor = Awaitility.await("the group's slot moved off the paused broker")
+                            .atMost(Duration.ofSeconds(60))
+                            .ignoreExceptions()
+                            .until(() -> describe(admin, group).coordinator().id(), id -> id != stale);
+                    LOG.infof("Broker %d paused; broker %d coordinates %s", stale, successor, group);
+                    commit(othersBootstrap, group, tp, 100);
+                } finally {
+                    cluster.broker(stale).resume();
+                }
+                assertThat(staleCommit.get(30, TimeUnit.SECONDS))
+                        .as("the paused coordinator's commit, once it runs again")
+                        .isEqualTo(Errors.NOT_COORDINATOR);
+            }
+            assertThat(committed(admin, group)).isEqualTo(Map.of(0, 100L));
+
+            // the next holder of the slot reads what PostgreSQL has
+            int successor = describe(admin, group).coordinator().id();
+            cluster.broker(successor).kill();
+            Awaitility.await("the group's slot moved off the killed broker")
+                    .atMost(Duration.ofSeconds(60))
+                    .ignoreExceptions()
+                    .until(() -> describe(admin, group).coordinator().id(), id -> id != successor);
+            assertThat(Awaitility.await("committed offsets from the next coordinator")
+                            .atMost(Duration.ofSeconds(60))
+                            .ignoreExceptions()
+                            .until(() -> committed(admin, group), c -> !c.isEmpty()))
+                    .isEqualTo(Map.of(0, 100L));
+            cluster.broker(successor).start();
+        }
+    }
+
+    /** Commits one offset as a consumer that assigns its partitions itself (generation -1). */
+    private static void commit(String bootstrap, String group, TopicPartition tp, long offset) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                Clients.consumer(bootstrap, Map.of(ConsumerConfig.GROUP_ID_CONFIG, group))) {
+            consumer.assign(List.of(tp));
+            consumer.commitSync(Map.of(tp, new OffsetAndMetadata(offset)));
+        }
+    }
+
+    /** An OffsetCommit (v8) sent on an open connection, and its partition's error. */
+    private static Errors rawCommit(RawKafkaClient client, String group, TopicPartition tp, long offset) {
+        OffsetCommitResponseData response = (OffsetCommitResponseData) client.send(
+                new OffsetCommitRequestData()
+                        .setGroupId(group)
+                        .setGenerationIdOrMemberEpoch(-1)
+                        .setMemberId("")
+                        .setTopics(List.of(new OffsetCommitRequestData.OffsetCommitRequestTopic()
+                                .setName(tp.topic())
+                                .setPartitions(List.of(new OffsetCommitRequestData.OffsetCommitRequestPartition()
+                                        .setPartitionIndex(tp.partition())
+                                        .setCommittedOffset(offset))))),
+                (short) 8);
+        return Errors.forCode(
+                response.topics().getFirst().partitions().getFirst().errorCode());
+    }
+
+    /** Returns the node id of the killed broker. */
+    private static int consumeThroughTheCoordinatorsDeath(Admin admin, List<MemberThread> members) throws Exception {
         MemberThread.awaitAssignment(Duration.ofSeconds(60), PARTITIONS, members.toArray(MemberThread[]::new));
         Feed feed = new Feed(cluster.bootstrapServers());
         CommittedOffsetsWatch watch;
+        int victim;
         try {
             Awaitility.await("commits on every partition")
                     .atMost(Duration.ofSeconds(60))
                     .ignoreExceptions()
                     .until(() -> committed(admin, GROUP).size() == PARTITIONS);
 
-            int victim = describe(admin).coordinator().id();
+            victim = describe(admin, GROUP).coordinator().id();
             watch = new CommittedOffsetsWatch(admin);
             Map<Integer, Long> committedAtKill = committed(admin, GROUP);
             int consumedAtKill = count(consumed(members));
@@ -114,7 +221,7 @@ class CoordinatorFailoverIT {
                     .atMost(Duration.ofSeconds(60))
                     .ignoreExceptions()
                     .until(
-                            () -> describe(admin),
+                            () -> describe(admin, GROUP),
                             d -> d.groupState() == GroupState.STABLE
                                     && d.members().size() == 3);
             assertThat(after.coordinator().id()).as("the new coordinator").isNotEqualTo(victim);
@@ -146,16 +253,17 @@ class CoordinatorFailoverIT {
                     .hasSize((int) partitionEnd)
                     .allMatch(o -> o >= 0 && o < partitionEnd);
         }
+        return victim;
     }
 
     private static int count(Map<Integer, Set<Long>> consumed) {
         return consumed.values().stream().mapToInt(Set::size).sum();
     }
 
-    private static ConsumerGroupDescription describe(Admin admin) throws Exception {
-        return admin.describeConsumerGroups(List.of(GROUP))
+    private static ConsumerGroupDescription describe(Admin admin, String group) throws Exception {
+        return admin.describeConsumerGroups(List.of(group))
                 .describedGroups()
-                .get(GROUP)
+                .get(group)
                 .get();
     }
 
