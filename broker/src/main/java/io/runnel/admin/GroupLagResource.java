@@ -19,11 +19,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.protocol.Errors;
 
 /**
  * Consumer groups and their lag over HTTP, from what the broker already knows: committed offsets
  * from the group coordinator's memory and log end offsets (high watermarks) from the local logs.
- * No request reaches PostgreSQL or another broker.
+ * No request reaches PostgreSQL or another broker, so only the groups this broker coordinates are
+ * listed, and another group's lag answers 503 with the coordinator error.
  */
 @Path("/admin/groups")
 @Produces(MediaType.APPLICATION_JSON)
@@ -51,7 +53,7 @@ public class GroupLagResource {
     public CompletionStage<List<GroupSummary>> groups() {
         return coordinator
                 .list()
-                .thenApply(listings -> listings.stream()
+                .thenApply(listings -> listings.getValue().stream()
                         .map(g -> new GroupSummary(g.groupId(), g.state(), g.protocolType()))
                         .sorted(Comparator.comparing(GroupSummary::groupId))
                         .toList());
@@ -62,6 +64,14 @@ public class GroupLagResource {
     public CompletionStage<Response> lag(@PathParam("groupId") String groupId) {
         return coordinator.describe(List.of(groupId)).thenApply(descriptions -> {
             GroupCoordinator.GroupDescription group = descriptions.getFirst();
+            if (group.error() != Errors.NONE) {
+                return Response.status(Response.Status.SERVICE_UNAVAILABLE)
+                        .entity(new Problem(
+                                group.error().code(),
+                                "Broker does not coordinate group " + groupId + " now: "
+                                        + group.error().message()))
+                        .build();
+            }
             if (!group.exists()) {
                 return Response.status(Response.Status.NOT_FOUND)
                         .entity(new Problem(404, "Group " + groupId + " does not exist"))

@@ -3,7 +3,6 @@ package io.runnel.api;
 import io.runnel.group.GroupCoordinator;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
@@ -11,7 +10,6 @@ import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData.DeletableGroupResult;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
-import org.apache.kafka.common.protocol.Errors;
 
 /** DeleteGroups: removes empty groups and their committed offsets; NON_EMPTY_GROUP while members remain. */
 @ApplicationScoped
@@ -27,18 +25,14 @@ public class DeleteGroupsHandler implements ApiHandler<DeleteGroupsRequestData> 
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, DeleteGroupsRequestData request) {
-        List<String> local = new ArrayList<>();
-        for (String id : request.groupsNames()) {
-            if (coordinator.isCoordinatorFor(id)) {
-                local.add(id);
-            }
-        }
-        return coordinator.delete(local).thenApply(errors -> {
+        List<String> ids = request.groupsNames();
+        return coordinator.delete(ids).thenApply(errors -> {
             DeleteGroupsResponseData response = new DeleteGroupsResponseData();
-            for (String id : request.groupsNames()) {
-                int i = local.indexOf(id);
-                Errors error = i < 0 ? Errors.NOT_COORDINATOR : errors.get(i);
-                response.results().add(new DeletableGroupResult().setGroupId(id).setErrorCode(error.code()));
+            for (int i = 0; i < ids.size(); i++) {
+                response.results()
+                        .add(new DeletableGroupResult()
+                                .setGroupId(ids.get(i))
+                                .setErrorCode(errors.get(i).code()));
             }
             return response;
         });

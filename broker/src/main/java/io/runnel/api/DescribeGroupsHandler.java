@@ -3,8 +3,6 @@ package io.runnel.api;
 import io.runnel.group.GroupCoordinator;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
@@ -31,27 +29,19 @@ public class DescribeGroupsHandler implements ApiHandler<DescribeGroupsRequestDa
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, DescribeGroupsRequestData request) {
-        List<String> local = new ArrayList<>();
-        for (String id : request.groups()) {
-            if (coordinator.isCoordinatorFor(id)) {
-                local.add(id);
-            }
-        }
-        return coordinator.describe(local).thenApply(descriptions -> {
+        return coordinator.describe(request.groups()).thenApply(descriptions -> {
             DescribeGroupsResponseData response = new DescribeGroupsResponseData();
-            for (String id : request.groups()) {
+            for (int i = 0; i < request.groups().size(); i++) {
+                String id = request.groups().get(i);
                 DescribedGroup described = new DescribedGroup()
                         .setGroupId(id)
                         .setGroupState("Dead")
                         .setProtocolType("")
                         .setProtocolData("");
                 response.groups().add(described);
-                GroupCoordinator.GroupDescription d = descriptions.stream()
-                        .filter(g -> g.groupId().equals(id))
-                        .findFirst()
-                        .orElse(null);
-                if (d == null) {
-                    described.setErrorCode(Errors.NOT_COORDINATOR.code());
+                GroupCoordinator.GroupDescription d = descriptions.get(i);
+                if (d.error() != Errors.NONE) {
+                    described.setErrorCode(d.error().code());
                     continue;
                 }
                 if (!d.exists() && context.apiVersion() >= 6) {

@@ -19,18 +19,16 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 
 /**
- * FindCoordinator: the broker coordinating each group, as reachable through the client's listener;
- * batched keys from v4. Transactions are not supported, so a transaction coordinator is never
- * available.
+ * FindCoordinator: the broker coordinating each group (the active holder of its coordinator slot), as
+ * reachable through the client's listener; batched keys from v4. While a slot has no active holder —
+ * its broker died and the controller has not moved it yet — the answer is COORDINATOR_NOT_AVAILABLE,
+ * which clients retry. Transactions are not supported, so a transaction coordinator is never available.
  */
 @ApplicationScoped
 public class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequestData> {
 
     @Inject
     MetadataCache metadata;
-
-    @Inject
-    GroupCoordinator coordinator;
 
     @Override
     public ApiKeys apiKey() {
@@ -66,8 +64,12 @@ public class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequest
             return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Empty group id");
         }
         MetadataImage image = metadata.image();
-        BrokerImage broker = coordinator.coordinatorFor(key, image);
-        Optional<Endpoint> endpoint = broker == null ? Optional.empty() : broker.endpoint(context.listenerName());
+        BrokerImage broker = GroupCoordinator.coordinatorFor(key, image);
+        if (broker == null) {
+            return result.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
+                    .setErrorMessage("The coordinator of group " + key + " is moving to another broker");
+        }
+        Optional<Endpoint> endpoint = broker.endpoint(context.listenerName());
         if (endpoint.isEmpty()) {
             return result.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
                     .setErrorMessage("No broker is reachable through listener " + context.listenerName());

@@ -3,13 +3,11 @@ package io.runnel.api;
 import io.runnel.group.GroupCoordinator;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.HeartbeatResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
-import org.apache.kafka.common.protocol.Errors;
 
 /** Heartbeat: keeps a member's session; tells it when the group is rebalancing. */
 @ApplicationScoped
@@ -25,10 +23,6 @@ public class HeartbeatHandler implements ApiHandler<HeartbeatRequestData> {
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, HeartbeatRequestData request) {
-        if (!coordinator.isCoordinatorFor(request.groupId())) {
-            return CompletableFuture.completedFuture(
-                    new HeartbeatResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()));
-        }
         return coordinator
                 .heartbeat(request.groupId(), request.memberId(), request.groupInstanceId(), request.generationId())
                 .thenApply(error -> new HeartbeatResponseData().setErrorCode(error.code()));

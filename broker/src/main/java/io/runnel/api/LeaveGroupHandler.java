@@ -6,7 +6,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupResponseData;
@@ -28,10 +27,6 @@ public class LeaveGroupHandler implements ApiHandler<LeaveGroupRequestData> {
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, LeaveGroupRequestData request) {
-        if (!coordinator.isCoordinatorFor(request.groupId())) {
-            return CompletableFuture.completedFuture(
-                    new LeaveGroupResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()));
-        }
         boolean batched = context.apiVersion() >= 3;
         List<Leaving> leaving = new ArrayList<>();
         if (batched) {
@@ -39,8 +34,12 @@ public class LeaveGroupHandler implements ApiHandler<LeaveGroupRequestData> {
         } else {
             leaving.add(new Leaving(request.memberId(), null));
         }
-        return coordinator.leave(request.groupId(), leaving).thenApply(errors -> {
+        return coordinator.leave(request.groupId(), leaving).thenApply(result -> {
             LeaveGroupResponseData response = new LeaveGroupResponseData();
+            if (result.getKey() != Errors.NONE) {
+                return response.setErrorCode(result.getKey().code());
+            }
+            List<Errors> errors = result.getValue();
             if (!batched) {
                 return response.setErrorCode(errors.getFirst().code());
             }

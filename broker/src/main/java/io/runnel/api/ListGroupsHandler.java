@@ -9,7 +9,10 @@ import org.apache.kafka.common.message.ListGroupsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 
-/** ListGroups: the groups this broker coordinates, filtered by state (v4+) and type (v5+; all are classic). */
+/**
+ * ListGroups: the groups this broker coordinates, filtered by state (v4+) and type (v5+; all are
+ * classic); COORDINATOR_LOAD_IN_PROGRESS while it loads one of its slots.
+ */
 @ApplicationScoped
 public class ListGroupsHandler implements ApiHandler<ListGroupsRequestData> {
 
@@ -25,9 +28,10 @@ public class ListGroupsHandler implements ApiHandler<ListGroupsRequestData> {
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, ListGroupsRequestData request) {
-        return coordinator.list().thenApply(groups -> {
-            ListGroupsResponseData response = new ListGroupsResponseData();
-            for (GroupCoordinator.GroupListing group : groups) {
+        return coordinator.list().thenApply(result -> {
+            ListGroupsResponseData response =
+                    new ListGroupsResponseData().setErrorCode(result.getKey().code());
+            for (GroupCoordinator.GroupListing group : result.getValue()) {
                 boolean stateWanted = request.statesFilter().isEmpty()
                         || request.statesFilter().stream().anyMatch(s -> s.equalsIgnoreCase(group.state()));
                 boolean typeWanted = request.typesFilter().isEmpty()

@@ -45,7 +45,6 @@ public class OffsetCommitHandler implements ApiHandler<OffsetCommitRequestData> 
         OffsetCommitResponseData response = new OffsetCommitResponseData();
         List<OffsetCommitResponsePartition> pending = new ArrayList<>();
         List<OffsetToCommit> commits = new ArrayList<>();
-        boolean coordinating = coordinator.isCoordinatorFor(request.groupId());
         for (OffsetCommitRequestData.OffsetCommitRequestTopic topic : request.topics()) {
             OffsetCommitResponseTopic topicResponse =
                     new OffsetCommitResponseTopic().setName(topic.name()).setTopicId(topic.topicId());
@@ -56,9 +55,7 @@ public class OffsetCommitHandler implements ApiHandler<OffsetCommitRequestData> 
                 OffsetCommitResponsePartition partitionResponse =
                         new OffsetCommitResponsePartition().setPartitionIndex(partition.partitionIndex());
                 topicResponse.partitions().add(partitionResponse);
-                if (!coordinating) {
-                    partitionResponse.setErrorCode(Errors.NOT_COORDINATOR.code());
-                } else if (name == null) {
+                if (name == null) {
                     partitionResponse.setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
                 } else {
                     pending.add(partitionResponse);

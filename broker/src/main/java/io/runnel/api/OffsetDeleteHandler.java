@@ -5,7 +5,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
@@ -30,10 +29,6 @@ public class OffsetDeleteHandler implements ApiHandler<OffsetDeleteRequestData> 
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, OffsetDeleteRequestData request) {
-        if (!coordinator.isCoordinatorFor(request.groupId())) {
-            return CompletableFuture.completedFuture(
-                    new OffsetDeleteResponseData().setErrorCode(Errors.NOT_COORDINATOR.code()));
-        }
         List<TopicPartition> partitions = new ArrayList<>();
         request.topics()
                 .forEach(t ->

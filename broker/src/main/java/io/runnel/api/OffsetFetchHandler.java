@@ -27,7 +27,9 @@ import org.apache.kafka.common.protocol.Errors;
 
 /**
  * OffsetFetch: committed offsets of one group (v1-7) or several (v8+), for the asked partitions or
- * all the group has; -1 where nothing is committed. Served from memory, never from PostgreSQL.
+ * all the group has; -1 where nothing is committed. Served from memory, never from PostgreSQL:
+ * NOT_COORDINATOR for a group of a slot this broker does not hold, COORDINATOR_LOAD_IN_PROGRESS while
+ * it loads the slot.
  */
 @ApplicationScoped
 public class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestData> {
@@ -52,7 +54,7 @@ public class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestData> {
         OffsetFetchResponseData response = new OffsetFetchResponseData();
         MetadataImage image = metadata.image();
         if (context.apiVersion() < 8) {
-            Errors groupError = coordinator.isCoordinatorFor(request.groupId()) ? Errors.NONE : Errors.NOT_COORDINATOR;
+            Errors groupError = coordinator.coordinatorError(request.groupId());
             List<Request> asked = request.topics() == null
                     ? null
                     : request.topics().stream()
@@ -78,8 +80,9 @@ public class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestData> {
         for (OffsetFetchRequestData.OffsetFetchRequestGroup group : request.groups()) {
             OffsetFetchResponseGroup groupResponse = new OffsetFetchResponseGroup().setGroupId(group.groupId());
             response.groups().add(groupResponse);
-            if (!coordinator.isCoordinatorFor(group.groupId())) {
-                groupResponse.setErrorCode(Errors.NOT_COORDINATOR.code());
+            Errors groupError = coordinator.coordinatorError(group.groupId());
+            if (groupError != Errors.NONE) {
+                groupResponse.setErrorCode(groupError.code());
                 continue;
             }
             List<Request> asked = group.topics() == null

@@ -5,13 +5,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.SyncGroupRequestData;
-import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
-import org.apache.kafka.common.protocol.Errors;
 
 /** SyncGroup: the leader's assignment in, each member's assignment out once the leader has sent it. */
 @ApplicationScoped
@@ -27,11 +24,6 @@ public class SyncGroupHandler implements ApiHandler<SyncGroupRequestData> {
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, SyncGroupRequestData request) {
-        if (!coordinator.isCoordinatorFor(request.groupId())) {
-            return CompletableFuture.completedFuture(new SyncGroupResponseData()
-                    .setErrorCode(Errors.NOT_COORDINATOR.code())
-                    .setAssignment(new byte[0]));
-        }
         Map<String, byte[]> assignments = new HashMap<>();
         request.assignments().forEach(a -> assignments.put(a.memberId(), a.assignment()));
         return coordinator

@@ -1,5 +1,7 @@
 package io.runnel.group;
 
+import io.runnel.cluster.CoordinatorSlot;
+import io.runnel.metadata.GroupRepository.GroupRow;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -13,6 +15,9 @@ import java.util.Set;
 final class ClassicGroup {
 
     final String groupId;
+    /** The coordinator slot the group belongs to. */
+    final int slot;
+
     GroupState state = GroupState.EMPTY;
     int generationId;
     String protocolType;
@@ -34,7 +39,41 @@ final class ClassicGroup {
 
     ClassicGroup(String groupId, long nowMs) {
         this.groupId = groupId;
+        this.slot = CoordinatorSlot.slotOf(groupId);
         this.stateTimeMs = nowMs;
+    }
+
+    /**
+     * A group as its last stored generation left it: Stable with its members and their assignments
+     * (Empty without members), each member's session starting now, so members that kept their
+     * generation carry on by heartbeating.
+     */
+    static ClassicGroup fromRow(GroupRow row, long nowMs) {
+        ClassicGroup group = new ClassicGroup(row.groupId(), row.stateTimeMs());
+        group.protocolType = row.protocolType();
+        group.protocolName = row.protocolName();
+        group.generationId = row.generationId();
+        for (GroupMember member : GroupMember.decodeAll(row.members())) {
+            member.sessionDeadlineMs = nowMs + member.sessionTimeoutMs;
+            group.add(member);
+        }
+        if (group.members.containsKey(row.leaderId())) {
+            group.leaderId = row.leaderId();
+        }
+        group.state = group.members.isEmpty() ? GroupState.EMPTY : GroupState.STABLE;
+        return group;
+    }
+
+    /** The row that stores this generation. */
+    GroupRow toRow() {
+        return new GroupRow(
+                groupId,
+                protocolType,
+                protocolName,
+                generationId,
+                leaderId,
+                stateTimeMs,
+                GroupMember.encodeAll(members.values()));
     }
 
     void transitionTo(GroupState next, long nowMs) {

@@ -3,35 +3,34 @@ package io.runnel.group;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.runnel.cluster.BrokerImage;
+import io.runnel.cluster.CoordinatorSlot;
 import io.runnel.cluster.MetadataCache;
 import io.runnel.cluster.MetadataImage;
 import io.runnel.cluster.TopicImage;
 import io.runnel.config.RunnelConfig;
 import io.runnel.metadata.GroupRepository;
-import io.runnel.metadata.GroupRepository.GroupRow;
 import io.runnel.metadata.GroupRepository.OffsetRow;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.utils.Utils;
 import org.jboss.logging.Logger;
 
 /**
@@ -39,16 +38,25 @@ import org.jboss.logging.Logger;
  * LeaveGroup with generations, member ids (MEMBER_ID_REQUIRED), session and rebalance timeouts,
  * static membership and the initial rebalance delay; offset commits validated against membership.
  *
+ * <p>A group is coordinated by the broker holding its {@link CoordinatorSlot} (K15: Kafka's
+ * {@code __consumer_offsets} partition leader), as the controller placed it. {@link GroupMetadataManager}
+ * loads the groups and committed offsets of a slot this broker gains (meanwhile its groups get
+ * COORDINATOR_LOAD_IN_PROGRESS) and drops those of a slot it loses (whatever waits on them gets
+ * NOT_COORDINATOR); its writes are fenced by the slot's epoch, so a coordinator that lost its slot
+ * cannot overwrite its successor.
+ *
  * <p>All group state lives on one coordinator thread, so the protocol's state machine needs no locks;
- * requests hand their work to it and get a future back. Committed offsets go to PostgreSQL through
- * {@link OffsetStore}; each completed generation is saved too, so a restarted coordinator carries on
- * with the same members and generation.
+ * requests hand their work to it and get a future back. Each completed generation is stored before
+ * its members get their assignments (as Kafka does), so the next coordinator carries on with the same
+ * members and generation.
  */
 @ApplicationScoped
 public class GroupCoordinator {
 
     private static final Logger LOG = Logger.getLogger(GroupCoordinator.class);
     private static final long SWEEP_INTERVAL_MS = 200;
+    /** How long start-up waits for the slots to be placed and this broker's to be loaded. */
+    private static final long READY_TIMEOUT_MS = 30_000;
 
     @Inject
     RunnelConfig config;
@@ -59,62 +67,47 @@ public class GroupCoordinator {
     @Inject
     MetadataCache metadata;
 
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "runnel-group-coordinator");
-        t.setDaemon(true);
-        return t;
-    });
-    private final ExecutorService persister = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "runnel-group-persister");
-        t.setDaemon(true);
-        return t;
-    });
-    private final Map<String, ClassicGroup> groups = new HashMap<>();
-    private OffsetStore offsets;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("runnel-group-coordinator").daemon().factory());
+    private volatile GroupMetadataManager manager;
+    private final Consumer<MetadataImage> imageListener = image -> thread.execute(() -> manager.applyImage(image));
 
-    void onStart(@Observes @Priority(16) StartupEvent event) throws Exception {
-        offsets = new OffsetStore(repository);
-        offsets.load();
-        List<GroupRow> rows = repository.loadGroups();
-        run(() -> {
-                    long now = System.currentTimeMillis();
-                    for (GroupRow row : rows) {
-                        ClassicGroup group = new ClassicGroup(row.groupId(), row.stateTimeMs());
-                        group.protocolType = row.protocolType();
-                        group.protocolName = row.protocolName();
-                        group.generationId = row.generationId();
-                        for (GroupMember member : GroupMember.decodeAll(row.members())) {
-                            member.sessionDeadlineMs = now + member.sessionTimeoutMs;
-                            group.add(member);
-                        }
-                        group.leaderId = group.members.containsKey(row.leaderId()) ? row.leaderId() : group.leaderId;
-                        group.state = group.members.isEmpty() ? GroupState.EMPTY : GroupState.STABLE;
-                        groups.put(group.groupId, group);
-                    }
-                    for (String groupId : offsets.groupIds()) {
-                        groups.computeIfAbsent(groupId, id -> new ClassicGroup(id, now));
-                    }
-                    return null;
-                })
-                .get(30, TimeUnit.SECONDS);
+    /**
+     * Starts before the listeners open (20) and waits, bounded, until the controller has placed every
+     * slot and this broker has loaded its own: a single broker opens with all its groups served.
+     */
+    void onStart(@Observes @Priority(16) StartupEvent event) {
+        manager = new GroupMetadataManager(config.nodeId(), repository, thread, this::onGroupUnloaded);
+        metadata.onUpdate(imageListener);
+        imageListener.accept(metadata.image());
         thread.scheduleWithFixedDelay(this::sweepSafely, SWEEP_INTERVAL_MS, SWEEP_INTERVAL_MS, TimeUnit.MILLISECONDS);
         long retentionCheck = config.group().offsetsRetentionCheckIntervalMs();
         thread.scheduleWithFixedDelay(this::expireOffsetsSafely, retentionCheck, retentionCheck, TimeUnit.MILLISECONDS);
-        LOG.infof(
-                "Group coordinator loaded %d groups (%d with committed offsets)",
-                groups.size(), offsets.groupsWithOffsets());
+        try {
+            manager.ready().get(READY_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            LOG.infof(
+                    "Group coordinator holds %d of %d slots: %d groups loaded (%d with committed offsets)",
+                    manager.heldSlots(),
+                    CoordinatorSlot.COUNT,
+                    run(() -> manager.groups().size()).join(),
+                    manager.groupsWithOffsets());
+        } catch (TimeoutException e) {
+            LOG.warnf(
+                    "Group coordinator slots were not all placed and loaded within %d ms; their groups get"
+                            + " COORDINATOR_NOT_AVAILABLE or COORDINATOR_LOAD_IN_PROGRESS (retriable) until they are",
+                    READY_TIMEOUT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     void onStop(@Observes @Priority(5) ShutdownEvent event) {
+        metadata.removeListener(imageListener);
         thread.shutdownNow();
-        persister.shutdown();
-        try {
-            persister.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (offsets != null) {
-            offsets.stop();
+        if (manager != null) {
+            manager.stop();
         }
     }
 
@@ -133,19 +126,29 @@ public class GroupCoordinator {
 
     // ---- coordinator placement
 
-    /** The broker that coordinates a group: every broker computes the same one from the image. */
-    public BrokerImage coordinatorFor(String groupId, MetadataImage image) {
-        List<BrokerImage> brokers = new ArrayList<>(image.brokers().values());
-        if (brokers.isEmpty()) {
-            return null;
-        }
-        return brokers.get(Utils.toPositive(Utils.murmur2(groupId.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
-                % brokers.size());
+    /**
+     * The broker that coordinates a group: the active holder of the group's slot in the image (every
+     * broker computes the same one), or null while there is none (COORDINATOR_NOT_AVAILABLE).
+     */
+    public static BrokerImage coordinatorFor(String groupId, MetadataImage image) {
+        CoordinatorSlot slot = image.coordinatorSlot(CoordinatorSlot.slotOf(groupId));
+        return slot == null ? null : image.brokers().get(slot.coordinator());
     }
 
-    public boolean isCoordinatorFor(String groupId) {
-        BrokerImage coordinator = coordinatorFor(groupId, metadata.image());
-        return coordinator != null && coordinator.nodeId() == config.nodeId();
+    /**
+     * Whether this broker serves the group now (NONE), or why not: NOT_COORDINATOR when it does not
+     * hold the group's slot, COORDINATOR_LOAD_IN_PROGRESS while loading it. Readable from any thread.
+     */
+    public Errors coordinatorError(String groupId) {
+        GroupMetadataManager groups = manager;
+        return groups == null ? Errors.COORDINATOR_NOT_AVAILABLE : groups.coordinatorError(groupId);
+    }
+
+    /** A slot moved away: whoever waits on one of its groups is told to find the new coordinator (Kafka's unload). */
+    private void onGroupUnloaded(ClassicGroup group) {
+        for (GroupMember member : group.members.values()) {
+            failWaiting(member, Errors.NOT_COORDINATOR);
+        }
     }
 
     // ---- JoinGroup
@@ -172,18 +175,22 @@ public class GroupCoordinator {
         if (r.groupId() == null || r.groupId().isEmpty()) {
             return joinError(Errors.INVALID_GROUP_ID, r.memberId());
         }
+        Errors notHere = coordinatorError(r.groupId());
+        if (notHere != Errors.NONE) {
+            return joinError(notHere, r.memberId());
+        }
         if (r.sessionTimeoutMs() < config.group().minSessionTimeoutMs()
                 || r.sessionTimeoutMs() > config.group().maxSessionTimeoutMs()) {
             return joinError(Errors.INVALID_SESSION_TIMEOUT, r.memberId());
         }
         boolean unknownMember = r.memberId() == null || r.memberId().isEmpty();
-        ClassicGroup group = groups.get(r.groupId());
+        ClassicGroup group = manager.group(r.groupId());
         if (group == null) {
             if (!unknownMember) {
                 return joinError(Errors.UNKNOWN_MEMBER_ID, r.memberId());
             }
             group = new ClassicGroup(r.groupId(), now);
-            groups.put(r.groupId(), group);
+            manager.add(group);
         }
         if (group.is(GroupState.DEAD)) {
             return joinError(Errors.COORDINATOR_NOT_AVAILABLE, r.memberId());
@@ -265,7 +272,7 @@ public class GroupCoordinator {
         // As in Kafka, a returning static member triggers no rebalance unless it changes which
         // protocol the group would select (its subscription bytes may differ: owned partitions).
         if (group.is(GroupState.STABLE) && java.util.Objects.equals(group.selectProtocol(), group.protocolName)) {
-            persist(group);
+            storeGroupInBackground(group);
             // Same generation, same assignment: no rebalance. A leader is told to skip assignment (v9+).
             return CompletableFuture.completedFuture(currentGeneration(group, replacement, true));
         }
@@ -359,7 +366,7 @@ public class GroupCoordinator {
         if (group.members.isEmpty()) {
             group.protocolName = null;
             group.transitionTo(GroupState.EMPTY, now);
-            persist(group);
+            storeGroupInBackground(group);
             return;
         }
         group.protocolName = group.selectProtocol();
@@ -435,7 +442,15 @@ public class GroupCoordinator {
 
     private CompletableFuture<SyncGroupResponseData> doSync(SyncRequest r) {
         long now = System.currentTimeMillis();
-        ClassicGroup group = groups.get(r.groupId());
+        Errors notHere = coordinatorError(r.groupId());
+        if (notHere == Errors.COORDINATOR_LOAD_IN_PROGRESS) {
+            // As Kafka: the rebalance this sync belongs to is lost with the previous coordinator; the
+            // member rejoins without rediscovering the coordinator.
+            return syncError(Errors.REBALANCE_IN_PROGRESS);
+        } else if (notHere != Errors.NONE) {
+            return syncError(notHere);
+        }
+        ClassicGroup group = manager.group(r.groupId());
         Errors error = checkMember(group, r.memberId(), r.groupInstanceId());
         if (error != Errors.NONE) {
             return syncError(error);
@@ -464,20 +479,41 @@ public class GroupCoordinator {
                     for (GroupMember m : group.members.values()) {
                         m.assignment = r.assignments().getOrDefault(m.memberId, new byte[0]);
                     }
-                    group.transitionTo(GroupState.STABLE, now);
-                    persist(group);
-                    for (GroupMember m : group.members.values()) {
-                        if (m.awaitingSync != null) {
-                            CompletableFuture<SyncGroupResponseData> waiting = m.awaitingSync;
-                            m.awaitingSync = null;
-                            waiting.complete(syncResponse(group, m));
-                        }
-                    }
+                    // Kafka stores the generation before anyone gets an assignment, so the next
+                    // coordinator knows every generation a member may have seen.
+                    int generation = group.generationId;
+                    manager.storeGroup(group).thenAccept(stored -> completeSync(group, generation, stored));
                 }
                 return future;
             }
             default -> {
                 return syncError(Errors.UNKNOWN_MEMBER_ID);
+            }
+        }
+    }
+
+    /** The leader's assignment was stored (or not): the group becomes Stable and members get their share. */
+    private void completeSync(ClassicGroup group, int generation, Errors stored) {
+        if (manager.group(group.groupId) != group
+                || !group.is(GroupState.COMPLETING_REBALANCE)
+                || group.generationId != generation) {
+            return; // the group moved on, or was unloaded, while the generation was stored
+        }
+        long now = System.currentTimeMillis();
+        if (stored != Errors.NONE) {
+            for (GroupMember m : group.members.values()) {
+                m.assignment = new byte[0];
+                failWaitingSync(m, stored);
+            }
+            prepareRebalance(group, now, "its generation could not be stored (" + stored + ")");
+            return;
+        }
+        group.transitionTo(GroupState.STABLE, now);
+        for (GroupMember m : group.members.values()) {
+            if (m.awaitingSync != null) {
+                CompletableFuture<SyncGroupResponseData> waiting = m.awaitingSync;
+                m.awaitingSync = null;
+                waiting.complete(syncResponse(group, m));
             }
         }
     }
@@ -498,7 +534,12 @@ public class GroupCoordinator {
 
     public CompletableFuture<Errors> heartbeat(String groupId, String memberId, String instanceId, int generation) {
         return run(() -> {
-            ClassicGroup group = groups.get(groupId);
+            Errors notHere = coordinatorError(groupId);
+            if (notHere != Errors.NONE) {
+                // As Kafka: while the group loads, a member's heartbeat is answered blindly.
+                return notHere == Errors.COORDINATOR_LOAD_IN_PROGRESS ? Errors.NONE : notHere;
+            }
+            ClassicGroup group = manager.group(groupId);
             Errors error = checkMember(group, memberId, instanceId);
             if (error != Errors.NONE) {
                 return error;
@@ -530,10 +571,15 @@ public class GroupCoordinator {
     /** A member leaving: by member id, or by group instance id for static members. */
     public record Leaving(String memberId, String groupInstanceId) {}
 
-    public CompletableFuture<List<Errors>> leave(String groupId, List<Leaving> leaving) {
+    /** Returns a group-level error, or NONE and one error per leaving member, in order. */
+    public CompletableFuture<Map.Entry<Errors, List<Errors>>> leave(String groupId, List<Leaving> leaving) {
         return run(() -> {
             long now = System.currentTimeMillis();
-            ClassicGroup group = groups.get(groupId);
+            Errors notHere = coordinatorError(groupId);
+            if (notHere != Errors.NONE) {
+                return Map.entry(notHere, List.<Errors>of());
+            }
+            ClassicGroup group = manager.group(groupId);
             List<Errors> results = new ArrayList<>(leaving.size());
             boolean removed = false;
             for (Leaving l : leaving) {
@@ -570,7 +616,7 @@ public class GroupCoordinator {
             if (removed) {
                 membershipChanged(group, now, "members left");
             }
-            return results;
+            return Map.entry(Errors.NONE, results);
         });
     }
 
@@ -615,7 +661,7 @@ public class GroupCoordinator {
     }
 
     private void sweep(long now) {
-        for (ClassicGroup group : groups.values()) {
+        for (ClassicGroup group : manager.groups()) {
             group.pendingMembers.values().removeIf(deadline -> deadline < now);
             boolean expired = false;
             for (GroupMember member : List.copyOf(group.members.values())) {
@@ -646,22 +692,11 @@ public class GroupCoordinator {
         }
     }
 
-    // ---- persistence
-
-    private void persist(ClassicGroup group) {
-        GroupRow row = new GroupRow(
-                group.groupId,
-                group.protocolType,
-                group.protocolName,
-                group.generationId,
-                group.leaderId,
-                group.stateTimeMs,
-                GroupMember.encodeAll(group.members.values()));
-        persister.execute(() -> {
-            try {
-                repository.saveGroup(row);
-            } catch (RuntimeException e) {
-                LOG.warnf("Could not save group %s: %s", row.groupId(), e.toString());
+    /** Stores the group's generation; nobody waits for it. */
+    private void storeGroupInBackground(ClassicGroup group) {
+        manager.storeGroup(group).thenAccept(error -> {
+            if (error == Errors.NOT_COORDINATOR) {
+                LOG.infof("Group %s was not saved: its coordinator slot moved away", group.groupId);
             }
         });
     }
@@ -687,14 +722,18 @@ public class GroupCoordinator {
         if (groupId == null || groupId.isEmpty()) {
             return CompletableFuture.completedFuture(repeat(Errors.INVALID_GROUP_ID, commits.size()));
         }
-        ClassicGroup group = groups.get(groupId);
+        Errors notHere = coordinatorError(groupId);
+        if (notHere != Errors.NONE) {
+            return CompletableFuture.completedFuture(repeat(notHere, commits.size()));
+        }
+        ClassicGroup group = manager.group(groupId);
         Errors error = Errors.NONE;
         if (group == null) {
             if (generationId >= 0) {
                 error = Errors.UNKNOWN_MEMBER_ID;
             } else {
                 group = new ClassicGroup(groupId, now);
-                groups.put(groupId, group);
+                manager.add(group);
             }
         } else if (group.is(GroupState.DEAD)) {
             error = Errors.COORDINATOR_NOT_AVAILABLE;
@@ -731,16 +770,16 @@ public class GroupCoordinator {
                         groupId, c.topic(), c.partition(), c.offset(), c.leaderEpoch(), c.metadata(), now));
             }
         }
-        return offsets.commit(rows).handle((ok, failure) -> {
-            if (failure == null) {
-                return results;
-            }
-            List<Errors> failed = new ArrayList<>(results.size());
-            for (Errors e : results) {
-                failed.add(e == Errors.NONE ? Errors.COORDINATOR_NOT_AVAILABLE : e);
-            }
-            return failed;
-        });
+        return manager.storeOffsets(groupId, rows)
+                .thenApply(stored -> stored == Errors.NONE ? results : replaceNone(results, stored));
+    }
+
+    private static List<Errors> replaceNone(List<Errors> results, Errors error) {
+        List<Errors> replaced = new ArrayList<>(results.size());
+        for (Errors e : results) {
+            replaced.add(e == Errors.NONE ? error : e);
+        }
+        return replaced;
     }
 
     private static List<Errors> repeat(Errors error, int n) {
@@ -753,7 +792,8 @@ public class GroupCoordinator {
 
     /** The committed offsets of a group (readable from any thread). */
     public Map<TopicPartition, OffsetStore.Committed> committedOffsets(String groupId) {
-        return offsets.offsets(groupId);
+        GroupMetadataManager groups = manager;
+        return groups == null ? Map.of() : groups.offsets(groupId);
     }
 
     private void expireOffsetsSafely() {
@@ -772,40 +812,41 @@ public class GroupCoordinator {
     void expireOffsets(long now) {
         long retentionMs = TimeUnit.MINUTES.toMillis(config.group().offsetsRetentionMinutes());
         MetadataImage image = metadata.image();
-        for (Iterator<ClassicGroup> it = groups.values().iterator(); it.hasNext(); ) {
-            ClassicGroup group = it.next();
+        for (ClassicGroup group : List.copyOf(manager.groups())) {
             if (!group.is(GroupState.EMPTY)) {
                 continue;
             }
             for (Map.Entry<TopicPartition, OffsetStore.Committed> entry :
-                    List.copyOf(offsets.offsets(group.groupId).entrySet())) {
+                    List.copyOf(manager.offsets(group.groupId).entrySet())) {
                 TopicPartition tp = entry.getKey();
                 long since = group.protocolType == null ? entry.getValue().commitTimeMs() : group.stateTimeMs;
                 boolean topicGone = image.topic(tp.topic()) == null;
                 if (topicGone || now - since > retentionMs) {
-                    offsets.forget(group.groupId, tp);
-                    persister.execute(() -> repository.deleteOffsets(group.groupId, tp.topic(), tp.partition()));
+                    manager.deleteOffset(group.groupId, tp);
                 }
             }
-            if (!offsets.hasOffsets(group.groupId) && now - group.stateTimeMs > retentionMs) {
+            if (!manager.hasOffsets(group.groupId) && now - group.stateTimeMs > retentionMs) {
                 group.transitionTo(GroupState.DEAD, now);
-                it.remove();
-                String id = group.groupId;
-                persister.execute(() -> repository.deleteGroup(id));
+                manager.deleteGroup(group);
             }
         }
     }
 
     // ---- admin: describe, list, delete
 
-    /** A group as DescribeGroups shows it. */
+    /**
+     * A group as DescribeGroups shows it.
+     *
+     * @param error NONE, or why this broker cannot describe it (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS)
+     */
     public record GroupDescription(
             String groupId,
             String state,
             String protocolType,
             String protocolName,
             List<MemberDescription> members,
-            boolean exists) {}
+            boolean exists,
+            Errors error) {}
 
     public record MemberDescription(
             String memberId,
@@ -819,9 +860,10 @@ public class GroupCoordinator {
         return run(() -> {
             List<GroupDescription> result = new ArrayList<>();
             for (String id : groupIds) {
-                ClassicGroup group = groups.get(id);
-                if (group == null) {
-                    result.add(new GroupDescription(id, GroupState.DEAD.kafkaName, "", "", List.of(), false));
+                Errors notHere = coordinatorError(id);
+                ClassicGroup group = manager.group(id);
+                if (notHere != Errors.NONE || group == null) {
+                    result.add(new GroupDescription(id, GroupState.DEAD.kafkaName, "", "", List.of(), false, notHere));
                     continue;
                 }
                 List<MemberDescription> members = new ArrayList<>();
@@ -841,7 +883,8 @@ public class GroupCoordinator {
                         group.protocolType == null ? "" : group.protocolType,
                         stable && group.protocolName != null ? group.protocolName : "",
                         members,
-                        true));
+                        true,
+                        Errors.NONE));
             }
             return result;
         });
@@ -850,10 +893,17 @@ public class GroupCoordinator {
     /** A group as ListGroups shows it. */
     public record GroupListing(String groupId, String protocolType, String state) {}
 
-    public CompletableFuture<List<GroupListing>> list() {
+    /**
+     * The groups this broker coordinates, with COORDINATOR_LOAD_IN_PROGRESS (retriable) while one of its
+     * slots is loading, as Kafka answers ListGroups.
+     */
+    public CompletableFuture<Map.Entry<Errors, List<GroupListing>>> list() {
         return run(() -> {
+            if (!manager.allLoaded()) {
+                return Map.entry(Errors.COORDINATOR_LOAD_IN_PROGRESS, List.<GroupListing>of());
+            }
             List<GroupListing> result = new ArrayList<>();
-            for (ClassicGroup group : groups.values()) {
+            for (ClassicGroup group : manager.groups()) {
                 if (!group.is(GroupState.DEAD)) {
                     result.add(new GroupListing(
                             group.groupId,
@@ -861,32 +911,33 @@ public class GroupCoordinator {
                             group.state.kafkaName));
                 }
             }
-            return result;
+            return Map.entry(Errors.NONE, result);
         });
     }
 
-    /** Deletes empty groups with their offsets: NONE, GROUP_ID_NOT_FOUND or NON_EMPTY_GROUP per group. */
+    /**
+     * Deletes empty groups with their offsets: NONE, GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP or
+     * NOT_COORDINATOR per group.
+     */
     public CompletableFuture<List<Errors>> delete(List<String> groupIds) {
         return run(() -> {
-                    List<Errors> results = new ArrayList<>();
-                    List<CompletableFuture<Void>> deletions = new ArrayList<>();
+                    List<CompletableFuture<Errors>> results = new ArrayList<>();
                     long now = System.currentTimeMillis();
                     for (String id : groupIds) {
-                        ClassicGroup group = groups.get(id);
-                        if (group == null || group.is(GroupState.DEAD)) {
-                            results.add(Errors.GROUP_ID_NOT_FOUND);
+                        Errors notHere = coordinatorError(id);
+                        ClassicGroup group = manager.group(id);
+                        if (notHere != Errors.NONE) {
+                            results.add(CompletableFuture.completedFuture(notHere));
+                        } else if (group == null || group.is(GroupState.DEAD)) {
+                            results.add(CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND));
                         } else if (!group.is(GroupState.EMPTY)) {
-                            results.add(Errors.NON_EMPTY_GROUP);
+                            results.add(CompletableFuture.completedFuture(Errors.NON_EMPTY_GROUP));
                         } else {
                             group.transitionTo(GroupState.DEAD, now);
-                            groups.remove(id);
-                            offsets.deleteGroup(id);
-                            deletions.add(CompletableFuture.runAsync(() -> repository.deleteGroup(id), persister));
-                            results.add(Errors.NONE);
+                            results.add(manager.deleteGroup(group));
                         }
                     }
-                    return CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new))
-                            .thenApply(done -> results);
+                    return allOf(results);
                 })
                 .thenCompose(f -> f);
     }
@@ -898,28 +949,32 @@ public class GroupCoordinator {
     public CompletableFuture<Map.Entry<Errors, List<Errors>>> deleteOffsets(
             String groupId, List<TopicPartition> partitions) {
         return run(() -> {
-                    ClassicGroup group = groups.get(groupId);
+                    Errors notHere = coordinatorError(groupId);
+                    if (notHere != Errors.NONE) {
+                        return CompletableFuture.completedFuture(Map.entry(notHere, List.<Errors>of()));
+                    }
+                    ClassicGroup group = manager.group(groupId);
                     if (group == null || group.is(GroupState.DEAD)) {
                         return CompletableFuture.completedFuture(
                                 Map.entry(Errors.GROUP_ID_NOT_FOUND, List.<Errors>of()));
                     }
                     java.util.Set<String> subscribed =
                             group.is(GroupState.EMPTY) ? java.util.Set.of() : Subscriptions.topicsOf(group);
-                    List<Errors> results = new ArrayList<>();
-                    List<CompletableFuture<Void>> deletions = new ArrayList<>();
+                    List<CompletableFuture<Errors>> results = new ArrayList<>();
                     for (TopicPartition tp : partitions) {
                         if (subscribed.contains(tp.topic())) {
-                            results.add(Errors.GROUP_SUBSCRIBED_TO_TOPIC);
+                            results.add(CompletableFuture.completedFuture(Errors.GROUP_SUBSCRIBED_TO_TOPIC));
                             continue;
                         }
-                        offsets.forget(groupId, tp);
-                        deletions.add(CompletableFuture.runAsync(
-                                () -> repository.deleteOffsets(groupId, tp.topic(), tp.partition()), persister));
-                        results.add(Errors.NONE);
+                        results.add(manager.deleteOffset(groupId, tp));
                     }
-                    return CompletableFuture.allOf(deletions.toArray(CompletableFuture[]::new))
-                            .thenApply(done -> Map.entry(Errors.NONE, results));
+                    return allOf(results).thenApply(errors -> Map.entry(Errors.NONE, errors));
                 })
                 .thenCompose(f -> f);
+    }
+
+    private static CompletableFuture<List<Errors>> allOf(List<CompletableFuture<Errors>> results) {
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new))
+                .thenApply(done -> results.stream().map(CompletableFuture::join).toList());
     }
 }

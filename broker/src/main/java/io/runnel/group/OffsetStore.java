@@ -1,10 +1,14 @@
 package io.runnel.group;
 
+import io.runnel.cluster.CoordinatorSlot;
 import io.runnel.metadata.GroupRepository;
 import io.runnel.metadata.GroupRepository.OffsetRow;
+import io.runnel.metadata.GroupRepository.SlotEpoch;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,10 +17,17 @@ import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
 /**
- * Committed offsets: the durable copy in PostgreSQL, and an in-memory copy that OffsetFetch reads.
- * Commits queue up for one writer thread, which writes everything queued as one batched upsert in
- * one transaction, so commits per second scale with the batch rather than the round trip. A commit
- * completes, and becomes visible to OffsetFetch, only once its transaction has committed.
+ * Committed offsets: the durable copy in PostgreSQL, and an in-memory copy of the groups in the slots
+ * this broker coordinates, which OffsetFetch reads. Commits queue up for one writer thread, which
+ * writes everything queued as one batched upsert in one transaction, so commits per second scale with
+ * the batch rather than the round trip.
+ *
+ * <p>Each commit carries the slot epoch its coordinator loaded the group's slot at, and the writer
+ * writes only the commits of slots this broker still holds at that epoch (fenced in the same
+ * transaction, see {@link GroupRepository}); the others complete {@code false} with nothing written.
+ *
+ * <p>The in-memory copy is changed only on the coordinator thread — after a commit is durable, on a
+ * slot's load, on its loss — and read from any thread.
  */
 public final class OffsetStore {
 
@@ -26,24 +37,23 @@ public final class OffsetStore {
     /** A committed offset as OffsetFetch returns it. */
     public record Committed(long offset, int leaderEpoch, String metadata, long commitTimeMs) {}
 
-    private record PendingCommit(List<OffsetRow> rows, CompletableFuture<Void> done) {}
+    private record PendingCommit(SlotEpoch fence, List<OffsetRow> rows, CompletableFuture<Boolean> written) {}
 
+    private final int nodeId;
     private final GroupRepository repository;
     private final Map<String, Map<TopicPartition, Committed>> offsets = new ConcurrentHashMap<>();
     private final BlockingQueue<PendingCommit> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     private volatile boolean running = true;
 
-    OffsetStore(GroupRepository repository) {
+    OffsetStore(int nodeId, GroupRepository repository) {
+        this.nodeId = nodeId;
         this.repository = repository;
         this.writer = new Thread(this::writeLoop, "runnel-offset-writer");
         this.writer.setDaemon(true);
     }
 
-    void load() {
-        for (OffsetRow row : repository.loadOffsets()) {
-            put(row);
-        }
+    void start() {
         writer.start();
     }
 
@@ -51,14 +61,19 @@ public final class OffsetStore {
         return offsets.size();
     }
 
-    CompletableFuture<Void> commit(List<OffsetRow> rows) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
+    /**
+     * Queues rows of one group for the writer. Completes true once they are durable, false when this
+     * broker no longer held the group's slot at {@code fence} (nothing written); fails when PostgreSQL
+     * could not be reached. The in-memory copy is not changed: the coordinator {@link #put}s the rows.
+     */
+    CompletableFuture<Boolean> commit(SlotEpoch fence, List<OffsetRow> rows) {
+        CompletableFuture<Boolean> written = new CompletableFuture<>();
         if (rows.isEmpty()) {
-            done.complete(null);
+            written.complete(true);
         } else {
-            queue.add(new PendingCommit(rows, done));
+            queue.add(new PendingCommit(fence, rows, written));
         }
-        return done;
+        return written;
     }
 
     Map<TopicPartition, Committed> offsets(String groupId) {
@@ -89,11 +104,19 @@ public final class OffsetStore {
         }
     }
 
-    private void put(OffsetRow row) {
-        offsets.computeIfAbsent(row.groupId(), g -> new ConcurrentHashMap<>())
-                .put(
-                        new TopicPartition(row.topic(), row.partition()),
-                        new Committed(row.offset(), row.leaderEpoch(), row.metadata(), row.commitTimeMs()));
+    /** Forgets the offsets of every group in a slot: it is no longer coordinated here. */
+    void dropSlot(int slot) {
+        offsets.keySet().removeIf(groupId -> CoordinatorSlot.slotOf(groupId) == slot);
+    }
+
+    /** Takes committed rows into memory (durable ones: written, or loaded from PostgreSQL). */
+    void put(List<OffsetRow> rows) {
+        for (OffsetRow row : rows) {
+            offsets.computeIfAbsent(row.groupId(), g -> new ConcurrentHashMap<>())
+                    .put(
+                            new TopicPartition(row.topic(), row.partition()),
+                            new Committed(row.offset(), row.leaderEpoch(), row.metadata(), row.commitTimeMs()));
+        }
     }
 
     private void writeLoop() {
@@ -117,19 +140,22 @@ public final class OffsetStore {
     }
 
     private void write(List<PendingCommit> batch) {
-        List<OffsetRow> all = new ArrayList<>();
+        Map<SlotEpoch, List<OffsetRow>> rows = new LinkedHashMap<>();
         for (PendingCommit commit : batch) {
-            all.addAll(commit.rows());
+            rows.computeIfAbsent(commit.fence(), f -> new ArrayList<>()).addAll(commit.rows());
         }
+        Set<SlotEpoch> refused;
         try {
-            repository.upsertOffsets(all);
+            refused = repository.upsertOffsets(nodeId, rows);
         } catch (RuntimeException e) {
-            LOG.warnf("Could not store %d committed offsets: %s", all.size(), e.toString());
-            batch.forEach(commit -> commit.done().completeExceptionally(e));
+            LOG.warnf("Could not store committed offsets of %d commits: %s", batch.size(), e.toString());
+            batch.forEach(commit -> commit.written().completeExceptionally(e));
             return;
         }
-        all.forEach(this::put);
-        batch.forEach(commit -> commit.done().complete(null));
+        if (!refused.isEmpty()) {
+            LOG.infof("Refused offset commits for coordinator slots no longer held here: %s", refused);
+        }
+        batch.forEach(commit -> commit.written().complete(!refused.contains(commit.fence())));
     }
 
     void stop() {

@@ -6,11 +6,23 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.Query;
 import jakarta.transaction.Transactional;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Consumer group state in PostgreSQL: committed offsets (written in batches, one multi-row upsert
- * per batch) and each group's last completed generation. Callers run off the event loops.
+ * per batch) and each group's last completed generation, read and written per coordinator slot
+ * ({@code group_slot(group_id)}, V5). Callers run off the event loops.
+ *
+ * <p>Every write is fenced: in its transaction it share-locks the {@code coordinator_slots} rows of the
+ * slots it writes for and goes ahead only where the writing broker still holds the slot at the epoch
+ * it loaded it at. A controller moving the slot waits for that lock, so a write either commits before
+ * the move (and the next coordinator, which loads after the move, reads it) or sees the move and
+ * writes nothing.
  */
 @ApplicationScoped
 public class GroupRepository {
@@ -39,9 +51,54 @@ public class GroupRepository {
             long stateTimeMs,
             byte[] members) {}
 
-    /** Upserts the rows in one transaction; a later row for the same partition wins. */
+    /** A coordinator slot as its coordinator loaded it: the fence of its writes. */
+    public record SlotEpoch(int slot, int coordinatorEpoch) {}
+
+    /** A slot's groups and committed offsets. */
+    public record SlotContents(List<GroupRow> groups, List<OffsetRow> offsets) {}
+
+    /**
+     * Of these slots, those {@code coordinator} still holds at the given epochs, share-locked until the
+     * transaction ends. Locked in slot order, as the controller updates them, so the two never deadlock.
+     */
+    @SuppressWarnings("unchecked")
+    private Set<SlotEpoch> lockHeld(int coordinator, Collection<SlotEpoch> fences) {
+        Set<Integer> slots = new TreeSet<>();
+        fences.forEach(f -> slots.add(f.slot()));
+        List<Object[]> rows = em.createNativeQuery("select slot, coordinator_epoch from coordinator_slots"
+                        + " where coordinator = ?1 and slot in (?2) order by slot for share")
+                .setParameter(1, coordinator)
+                .setParameter(2, slots)
+                .getResultList();
+        Set<SlotEpoch> held = new HashSet<>();
+        for (Object[] r : rows) {
+            held.add(new SlotEpoch(((Number) r[0]).intValue(), ((Number) r[1]).intValue()));
+        }
+        return held;
+    }
+
+    /**
+     * Upserts, in one transaction, the rows of every slot {@code coordinator} still holds at the epoch
+     * they were committed under; a later row for the same partition wins. Returns the slot epochs that
+     * no longer hold, whose rows were not written.
+     */
     @Transactional
-    public void upsertOffsets(List<OffsetRow> rows) {
+    public Set<SlotEpoch> upsertOffsets(int coordinator, Map<SlotEpoch, List<OffsetRow>> rowsByFence) {
+        Set<SlotEpoch> held = lockHeld(coordinator, rowsByFence.keySet());
+        Set<SlotEpoch> refused = new HashSet<>();
+        List<OffsetRow> rows = new ArrayList<>();
+        rowsByFence.forEach((fence, fenced) -> {
+            if (held.contains(fence)) {
+                rows.addAll(fenced);
+            } else {
+                refused.add(fence);
+            }
+        });
+        upsert(rows);
+        return refused;
+    }
+
+    private void upsert(List<OffsetRow> rows) {
         for (int from = 0; from < rows.size(); from += ROWS_PER_STATEMENT) {
             List<OffsetRow> chunk = dedupe(rows.subList(from, Math.min(rows.size(), from + ROWS_PER_STATEMENT)));
             StringBuilder sql = new StringBuilder("insert into committed_offsets (group_id, topic, partition_index,"
@@ -95,48 +152,42 @@ public class GroupRepository {
         return new ArrayList<>(last.values());
     }
 
+    /** Deletes one committed offset, if {@code coordinator} still holds the group's slot at the epoch; else false. */
     @Transactional
-    @SuppressWarnings("unchecked")
-    public List<OffsetRow> loadOffsets() {
-        List<Object[]> rows = em.createNativeQuery("select group_id, topic, partition_index, committed_offset,"
-                        + " leader_epoch, metadata, commit_time_ms from committed_offsets")
-                .getResultList();
-        List<OffsetRow> result = new ArrayList<>(rows.size());
-        for (Object[] r : rows) {
-            result.add(new OffsetRow(
-                    (String) r[0],
-                    (String) r[1],
-                    ((Number) r[2]).intValue(),
-                    ((Number) r[3]).longValue(),
-                    ((Number) r[4]).intValue(),
-                    (String) r[5],
-                    ((Number) r[6]).longValue()));
+    public boolean deleteOffsets(int coordinator, SlotEpoch fence, String groupId, String topic, int partition) {
+        if (lockHeld(coordinator, List.of(fence)).isEmpty()) {
+            return false;
         }
-        return result;
-    }
-
-    @Transactional
-    public void deleteOffsets(String groupId, String topic, int partition) {
         em.createNativeQuery(
                         "delete from committed_offsets where group_id = ?1 and topic = ?2 and partition_index = ?3")
                 .setParameter(1, groupId)
                 .setParameter(2, topic)
                 .setParameter(3, partition)
                 .executeUpdate();
+        return true;
     }
 
+    /** Deletes a group and its offsets, if {@code coordinator} still holds its slot at the epoch; else false. */
     @Transactional
-    public void deleteGroup(String groupId) {
+    public boolean deleteGroup(int coordinator, SlotEpoch fence, String groupId) {
+        if (lockHeld(coordinator, List.of(fence)).isEmpty()) {
+            return false;
+        }
         em.createNativeQuery("delete from committed_offsets where group_id = ?1")
                 .setParameter(1, groupId)
                 .executeUpdate();
         em.createNativeQuery("delete from consumer_groups where group_id = ?1")
                 .setParameter(1, groupId)
                 .executeUpdate();
+        return true;
     }
 
+    /** Saves a group's generation, if {@code coordinator} still holds its slot at the epoch; else false. */
     @Transactional
-    public void saveGroup(GroupRow group) {
+    public boolean saveGroup(int coordinator, SlotEpoch fence, GroupRow group) {
+        if (lockHeld(coordinator, List.of(fence)).isEmpty()) {
+            return false;
+        }
         em.createNativeQuery("insert into consumer_groups (group_id, protocol_type, protocol_name, generation_id,"
                         + " leader_id, state_time_ms, members) values (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
                         + " on conflict (group_id) do update set protocol_type = excluded.protocol_type,"
@@ -151,17 +202,21 @@ public class GroupRepository {
                 .setParameter(6, group.stateTimeMs())
                 .setParameter(7, group.members())
                 .executeUpdate();
+        return true;
     }
 
+    /** The groups and committed offsets of these slots. */
     @Transactional
     @SuppressWarnings("unchecked")
-    public List<GroupRow> loadGroups() {
-        List<Object[]> rows = em.createNativeQuery("select group_id, protocol_type, protocol_name, generation_id,"
-                        + " leader_id, state_time_ms, members from consumer_groups")
+    public SlotContents loadSlots(Collection<Integer> slots) {
+        List<Object[]> groupRows = em.createNativeQuery("select group_id, protocol_type, protocol_name,"
+                        + " generation_id, leader_id, state_time_ms, members from consumer_groups"
+                        + " where group_slot(group_id) in (?1)")
+                .setParameter(1, slots)
                 .getResultList();
-        List<GroupRow> result = new ArrayList<>(rows.size());
-        for (Object[] r : rows) {
-            result.add(new GroupRow(
+        List<GroupRow> groups = new ArrayList<>(groupRows.size());
+        for (Object[] r : groupRows) {
+            groups.add(new GroupRow(
                     (String) r[0],
                     (String) r[1],
                     (String) r[2],
@@ -170,6 +225,22 @@ public class GroupRepository {
                     ((Number) r[5]).longValue(),
                     (byte[]) r[6]));
         }
-        return result;
+        List<Object[]> offsetRows = em.createNativeQuery("select group_id, topic, partition_index, committed_offset,"
+                        + " leader_epoch, metadata, commit_time_ms from committed_offsets"
+                        + " where group_slot(group_id) in (?1)")
+                .setParameter(1, slots)
+                .getResultList();
+        List<OffsetRow> offsets = new ArrayList<>(offsetRows.size());
+        for (Object[] r : offsetRows) {
+            offsets.add(new OffsetRow(
+                    (String) r[0],
+                    (String) r[1],
+                    ((Number) r[2]).intValue(),
+                    ((Number) r[3]).longValue(),
+                    ((Number) r[4]).intValue(),
+                    (String) r[5],
+                    ((Number) r[6]).longValue()));
+        }
+        return new SlotContents(groups, offsets);
     }
 }

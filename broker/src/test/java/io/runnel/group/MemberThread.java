@@ -13,7 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -21,6 +23,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.awaitility.Awaitility;
 
 /**
@@ -43,6 +46,8 @@ final class MemberThread implements AutoCloseable {
     private final Thread thread;
     private final List<Event> events = new CopyOnWriteArrayList<>();
     private final List<ConsumerRecord<byte[], byte[]>> records = new CopyOnWriteArrayList<>();
+    private final List<Map<TopicPartition, OffsetAndMetadata>> commits = new CopyOnWriteArrayList<>();
+    private final AtomicInteger refusedCommits = new AtomicInteger();
     private final BlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile Set<Integer> assignment = Set.of();
@@ -106,7 +111,7 @@ final class MemberThread implements AutoCloseable {
                     next.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
                 }
                 if (commitAfterPoll && !next.isEmpty()) {
-                    c.commitSync(next);
+                    commit(c, next);
                 }
                 Runnable task;
                 while ((task = tasks.poll()) != null) {
@@ -118,6 +123,20 @@ final class MemberThread implements AutoCloseable {
         } finally {
             consumer = null;
             closed.complete(null);
+        }
+    }
+
+    /**
+     * Commits what the last poll returned. A commit refused because the group is rebalancing or has
+     * moved to a newer generation is left out, as an application with at-least-once processing does:
+     * the next owner of those partitions starts at the last commit that went through.
+     */
+    private void commit(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, OffsetAndMetadata> offsets) {
+        try {
+            c.commitSync(offsets);
+            commits.add(Map.copyOf(offsets));
+        } catch (CommitFailedException | RebalanceInProgressException e) {
+            refusedCommits.incrementAndGet();
         }
     }
 
@@ -177,6 +196,16 @@ final class MemberThread implements AutoCloseable {
 
     List<ConsumerRecord<byte[], byte[]>> records() {
         return List.copyOf(records);
+    }
+
+    /** The offsets of every commit that went through, in order (with commits after each poll). */
+    List<Map<TopicPartition, OffsetAndMetadata>> commits() {
+        return List.copyOf(commits);
+    }
+
+    /** How many commits the group refused because it was rebalancing. */
+    int refusedCommits() {
+        return refusedCommits.get();
     }
 
     private void checkAlive() {
