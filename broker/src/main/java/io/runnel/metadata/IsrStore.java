@@ -12,7 +12,8 @@ import java.util.stream.Collectors;
 /**
  * A partition leader's ISR changes (Kafka's AlterPartition, without the round trip to a controller):
  * one conditional update that succeeds only while the caller still leads at the epochs it read, as
- * the unfenced registration it is now (a stale incarnation's change is refused, KIP-380), and
+ * the unfenced registration it is now (a stale incarnation's change is refused, KIP-380), only
+ * when no member of the new ISR is fenced or shutting down (Kafka's INELIGIBLE_REPLICA), and
  * only when every broker it adds is registered at the broker epoch it fetched with, unfenced and not
  * shutting down (KIP-841, KIP-903).
  */
@@ -41,6 +42,9 @@ public class IsrStore {
                           and leader = ?4 and leader_epoch = ?5 and partition_epoch = ?6
                           and exists (select 1 from brokers l
                                        where l.node_id = ?4 and l.broker_epoch = ?9 and not l.fenced)
+                          and not exists (select 1 from brokers m
+                                           where m.node_id = any(cast(?1 as int[]))
+                                             and (m.fenced or m.controlled_shutdown))
                           and (select count(*) from brokers b
                                  join unnest(cast(?7 as int[]), cast(?8 as bigint[])) a(id, epoch)
                                    on b.node_id = a.id and b.broker_epoch = a.epoch

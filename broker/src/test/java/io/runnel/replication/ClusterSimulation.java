@@ -67,6 +67,7 @@ final class ClusterSimulation {
     private final long START = System.currentTimeMillis();
 
     private static final Uuid TOPIC_ID = new Uuid(1, 1);
+    private static final int HISTORY = Integer.getInteger("runnel.simulation.history", 200);
 
     private record Event(long time, long sequence, String description, Runnable action) {}
 
@@ -81,7 +82,9 @@ final class ClusterSimulation {
     private final List<SimBroker> brokers = new ArrayList<>();
     private final List<Acked> acked = new ArrayList<>();
     private final Map<String, Integer> leaderOfEpoch = new HashMap<>();
-    private final Map<Integer, Map<Long, Long>> exposed = new HashMap<>();
+    /** Per partition: offset -> {payload, leader epoch of the leader that first exposed it}. */
+    private final Map<Integer, Map<Long, long[]>> exposed = new HashMap<>();
+
     private long sequence;
     private long now = START;
     private long nextPayload;
@@ -142,7 +145,7 @@ final class ClusterSimulation {
 
     private void remember(String description) {
         history.addLast((now - START) + " ms: " + description);
-        if (history.size() > 200) {
+        if (history.size() > HISTORY) {
             history.removeFirst();
         }
     }
@@ -235,7 +238,7 @@ final class ClusterSimulation {
                     assertThat(claimed == null || claimed == broker.id)
                             .as("I1: partition %d epoch %d led by %d and %d", p, epoch, claimed, broker.id)
                             .isTrue();
-                    checkExposed(broker, p, partition.log());
+                    checkExposed(broker, p, partition.log(), epoch);
                 }
             }
         }
@@ -257,19 +260,27 @@ final class ClusterSimulation {
         }
     }
 
-    /** I3: what a leader exposes below its high watermark never changes, and every later leader has it. */
-    private void checkExposed(SimBroker broker, int p, PartitionLog log) {
-        Map<Long, Long> truth = exposed.computeIfAbsent(p, k -> new HashMap<>());
+    /**
+     * I3: what a leader exposes below its high watermark never changes, and every leader at that
+     * epoch or a later one has it (a deposed leader that has not heard of its successor may lack
+     * what the successor exposed since).
+     */
+    private void checkExposed(SimBroker broker, int p, PartitionLog log, int leaderEpoch) {
+        Map<Long, long[]> truth = exposed.computeIfAbsent(p, k -> new HashMap<>());
         long highWatermark = log.highWatermark();
         Map<Long, Long> payloads = payloads(log, log.logStartOffset(), log.logEndOffset());
-        for (Map.Entry<Long, Long> entry : truth.entrySet()) {
-            assertThat(payloads.get(entry.getKey()))
-                    .as("I3: exposed offset %d of partition %d on leader %d", entry.getKey(), p, broker.id)
-                    .isEqualTo(entry.getValue());
+        for (Map.Entry<Long, long[]> entry : truth.entrySet()) {
+            if (entry.getValue()[1] <= leaderEpoch) {
+                assertThat(payloads.get(entry.getKey()))
+                        .as(
+                                "I3: offset %d of partition %d, exposed at epoch %d, on leader %d at epoch %d",
+                                entry.getKey(), p, entry.getValue()[1], broker.id, leaderEpoch)
+                        .isEqualTo(entry.getValue()[0]);
+            }
         }
         payloads.forEach((offset, payload) -> {
             if (offset < highWatermark) {
-                truth.putIfAbsent(offset, payload);
+                truth.putIfAbsent(offset, new long[] {payload, leaderEpoch});
             }
         });
     }

@@ -162,6 +162,12 @@ final class SimStore {
         if (self == null || self.fenced || self.brokerEpoch != leaderBrokerEpoch) {
             return OptionalInt.empty();
         }
+        for (int member : newIsr) {
+            BrokerRow broker = brokers.get(member);
+            if (broker == null || broker.fenced) {
+                return OptionalInt.empty(); // INELIGIBLE_REPLICA
+            }
+        }
         for (Map.Entry<Integer, Long> entry : added.entrySet()) {
             BrokerRow broker = brokers.get(entry.getKey());
             if (broker == null || broker.fenced || broker.brokerEpoch != entry.getValue()) {
