@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The seeded cluster simulation ({@link ClusterSimulation}) over many schedules of crashes, pauses,
- * store outages and delays. {@code -Drunnel.simulation.seeds=N} runs seeds 0..N-1 (default 30);
+ * store outages and delays. {@code -Drunnel.simulation.seeds=N} runs seeds 0..N-1 (default 20; a few seconds each on two cores);
  * {@code -Drunnel.simulation.seed=S} replays one.
  */
 class ClusterSimulationTest {
@@ -27,7 +27,7 @@ class ClusterSimulationTest {
         if (one != null) {
             return Stream.of(one);
         }
-        return LongStream.range(0, Long.getLong("runnel.simulation.seeds", 30)).boxed();
+        return LongStream.range(0, Long.getLong("runnel.simulation.seeds", 20)).boxed();
     }
 
     @ParameterizedTest(name = "seed {0}")
