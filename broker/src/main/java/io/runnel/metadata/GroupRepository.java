@@ -29,6 +29,8 @@ public class GroupRepository {
 
     /** Rows per statement; PostgreSQL allows 65535 bind parameters, 7 per row. */
     private static final int ROWS_PER_STATEMENT = 1000;
+    /** How long a fenced write may sit between two statements while holding its slot locks. */
+    private static final int IDLE_IN_TRANSACTION_TIMEOUT_MS = 5000;
 
     @Inject
     EntityManager em;
@@ -63,6 +65,11 @@ public class GroupRepository {
      */
     @SuppressWarnings("unchecked")
     private Set<SlotEpoch> lockHeld(int coordinator, Collection<SlotEpoch> fences) {
+        // A broker frozen between two statements would hold the share locks, and with them the
+        // controller's moves of these slots, for as long as it is frozen: PostgreSQL ends such a session.
+        em.createNativeQuery("select set_config('idle_in_transaction_session_timeout', ?1, true)")
+                .setParameter(1, String.valueOf(IDLE_IN_TRANSACTION_TIMEOUT_MS))
+                .getSingleResult();
         Set<Integer> slots = new TreeSet<>();
         fences.forEach(f -> slots.add(f.slot()));
         List<Object[]> rows = em.createNativeQuery("select slot, coordinator_epoch from coordinator_slots"
