@@ -82,10 +82,17 @@ public class ControlledShutdown {
     }
 
     /**
-     * Whether this broker leads no partition that has another active member in its ISR, i.e. nothing
-     * the controller could still move.
+     * Whether this broker leads no partition that has another active member in its ISR and holds no
+     * group coordinator slot another active broker could take, i.e. nothing the controller could
+     * still move.
      */
     static boolean leadsNothingMovable(MetadataImage image, int me) {
+        boolean othersActive = image.brokers().keySet().stream().anyMatch(id -> id != me);
+        for (CoordinatorSlot slot : image.coordinatorSlots()) {
+            if (slot.coordinator() == me && othersActive) {
+                return false; // group coordinators move too
+            }
+        }
         for (TopicImage topic : image.topics().values()) {
             for (PartitionState partition : topic.partitions()) {
                 if (partition.leader() != me) {

@@ -378,6 +378,12 @@ public class PostgresClusterStore implements ClusterStore {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
+                // a broker frozen mid-transaction (SIGSTOP, a long GC pause) must not hold its locks,
+                // and with them the controller, for longer than this; nor may anyone wait longer on one
+                try (Statement s = c.createStatement()) {
+                    s.execute("select set_config('idle_in_transaction_session_timeout', '5s', true),"
+                            + " set_config('lock_timeout', '5s', true)");
+                }
                 T result = work.run(c);
                 c.commit();
                 return result;
