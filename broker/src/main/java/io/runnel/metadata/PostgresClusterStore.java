@@ -78,6 +78,7 @@ public class PostgresClusterStore implements ClusterStore {
     @Override
     public Optional<LeaseRenewal> renewBrokerLease(int nodeId, UUID incarnation, Duration lease) {
         return inTransaction(c -> {
+            boundWaits(c);
             try (PreparedStatement s = c.prepareStatement("""
                     update brokers set lease_expires_at = now() + make_interval(secs => ?)
                     where node_id = ? and incarnation_id = ?
@@ -239,6 +240,7 @@ public class PostgresClusterStore implements ClusterStore {
     public ApplyResult apply(int nodeId, int controllerEpoch, List<RegisteredBroker> seen, Changes changes) {
         try {
             return inTransaction(c -> {
+                boundWaits(c);
                 // The share lock makes a concurrent take-over of the lease wait until this commits.
                 try (PreparedStatement s = c.prepareStatement("select 1 from controller where holder = ?"
                         + " and epoch = ? and lease_expires_at > now() for share")) {
@@ -378,12 +380,6 @@ public class PostgresClusterStore implements ClusterStore {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                // a broker frozen mid-transaction (SIGSTOP, a long GC pause) must not hold its locks,
-                // and with them the controller, for longer than this; nor may anyone wait longer on one
-                try (Statement s = c.createStatement()) {
-                    s.execute("select set_config('idle_in_transaction_session_timeout', '5s', true),"
-                            + " set_config('lock_timeout', '5s', true)");
-                }
                 T result = work.run(c);
                 c.commit();
                 return result;
@@ -397,6 +393,19 @@ public class PostgresClusterStore implements ClusterStore {
             }
         } catch (SQLException e) {
             throw new PersistenceException("Cluster metadata in PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Bounds this transaction's waits: a broker frozen mid-transaction (SIGSTOP, a long GC pause)
+     * loses its session after 5 s idle, so its row locks (and with them the controller) are not held
+     * longer; and no statement waits longer than that for a lock. Called first in a transaction that
+     * does not set its isolation level.
+     */
+    private static void boundWaits(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("select set_config('idle_in_transaction_session_timeout', '5s', true),"
+                    + " set_config('lock_timeout', '5s', true)");
         }
     }
 
