@@ -1613,7 +1613,10 @@ def main():
                                 else params(cfg)) + scale_params,
         "## Results (medians)\n\n" + tables,
         "## Failures\n\n" + fails,
-        "Logs of this run: `bench/target/logs/%s/` (broker logs `<broker>-r<N>.log`, tool output `*.out`)." % cfg.stamp,
+        "Logs of this run: `bench/target/logs/%s/` (%s, tool output `*.out`)." % (
+            cfg.stamp, "broker logs `<system>-<scenario>-r<N>-node-<id>.log`, PostgreSQL `postgres.log.server`, "
+            "every acknowledgement of a failover in `*-steady.out.acks.csv`" if args.replication
+            else "broker logs `<broker>-r<N>.log`"),
     ]) + "\n"
     with open(md_path, "w") as f:
         f.write(doc)

@@ -83,6 +83,7 @@ class BenchPostgres:
         self.data = os.path.join(self.dir, "data")
         self.log_path = os.path.join(cfg.logs, "postgres.log")
         self.port = None
+        self.initialised = False
         bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
         if not bins:
             raise RuntimeError("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin (Debian: apt-get install "
@@ -99,13 +100,15 @@ class BenchPostgres:
         return out
 
     def start(self):
-        if not os.path.isdir(self.data):
+        if not self.initialised:
+            # A fresh server for every run of the harness, initialised at its first start.
             shutil.rmtree(self.dir, ignore_errors=True)
             os.makedirs(self.dir)
             if self.as_user:
                 pw = pwd.getpwnam("postgres")
                 os.chown(self.dir, pw.pw_uid, pw.pw_gid)
             self._run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+            self.initialised = True
         self.port = B.free_port()
         server_log = self.log_path + ".server"
         open(server_log, "a").close()
@@ -666,6 +669,7 @@ def run(cfg):
                         scenario_run(cfg, system, scenario, rnd, postgres))
     finally:
         postgres.stop()
+        shutil.rmtree(postgres.dir, ignore_errors=True)
     return results
 
 
