@@ -60,6 +60,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *       and sequence numbers must increase along the log (a duplicate or reordering breaks that);
  *   <li>{@code leader_after_P}: leaders at the end.
  * </ul>
+ *
+ * <p>With {@code BENCH_ACKS_FILE} set, every acknowledgement is also written there as CSV (partition,
+ * offset, sequence, sent and acknowledged in ms relative to the event).
  */
 final class FailoverProbe {
 
@@ -225,7 +228,8 @@ final class FailoverProbe {
                 .toArray();
         if (before.length > 0) {
             System.out.println("latency_before_p50_ms=" + ms(before[before.length / 2]));
-            System.out.println("latency_before_p99_ms=" + ms(before[(int) Math.min(before.length - 1, Math.ceil(before.length * 0.99) - 1)]));
+            int p99 = (int) Math.min(before.length - 1, Math.ceil(before.length * 0.99) - 1);
+            System.out.println("latency_before_p99_ms=" + ms(before[p99]));
         }
         System.out.println("gap_max_ms=" + ms(longestGap(all, -1, event, Long.MAX_VALUE)));
         System.out.println("gap_p0_ms=" + ms(longestGap(all, 0, event, Long.MAX_VALUE)));
@@ -242,8 +246,8 @@ final class FailoverProbe {
             try (var w = java.nio.file.Files.newBufferedWriter(java.nio.file.Path.of(dump))) {
                 w.write("partition,offset,sequence,sent_ms,acked_ms (from the event)\n");
                 for (Ack a : all) {
-                    w.write(a.partition() + "," + a.offset() + "," + a.sequence() + "," + ms(a.sentNanos() - event) + ","
-                            + ms(a.ackNanos() - event) + "\n");
+                    w.write(a.partition() + "," + a.offset() + "," + a.sequence() + ","
+                            + ms(a.sentNanos() - event) + "," + ms(a.ackNanos() - event) + "\n");
                 }
             } catch (java.io.IOException e) {
                 System.out.println("dump_error=" + e);
