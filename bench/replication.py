@@ -323,7 +323,8 @@ class Cluster:
                              os.path.join(self.cfg.logs, "%s-cluster.out" % self.name), self.cfg.start_timeout + 60)
         d = B.kv(out)
         if rc != 0 or "controller" not in d:
-            raise RuntimeError("%s: not every broker registered: %s" % (self.name, d.get("error", B.error_excerpt(out))))
+            raise RuntimeError("%s: not every broker registered: %s" % (
+                self.name, d.get("error", B.error_excerpt(out))))
         self.controller = int(d["controller"])
         return (time.time() - t0) * 1000.0
 
@@ -471,7 +472,7 @@ def replicas_identical(cluster, topic):
 # ------------------------------------------------------------------------------------ scenarios
 
 
-def throughput(cfg, cluster, round_no):
+def throughput(cfg, cluster):
     r = {}
     for wid, props in THROUGHPUT_WORKLOADS:
         out_path = os.path.join(cfg.logs, "%s-produce-%s.out" % (cluster.name, wid))
@@ -521,15 +522,32 @@ def produce(cfg, cluster, wid, props, out_path):
     }
 
 
+STEADY_RESULTS = ("gap_before_ms", "latency_before_p50_ms", "latency_before_p99_ms", "gap_max_ms", "gap_p0_ms",
+                  "resumed_all_ms", "resumed_p0_ms",
+                  "recovered_p0_ms", "recovered_all_ms", "sent", "acked", "failed", "verified", "lost", "out_of_order",
+                  "send_lag_max_ms")
+
+
 def failover(cfg, cluster, scenario, sig, target):
     """A steady producer, a signal to the leader of partition 0, then the signalled broker back."""
-    r = {}
     ids = sorted(cluster.nodes)
     others = [i for i in ids if i != cluster.controller]
     # Partition 0's preferred leader: a broker that is not the controller, or the controller itself.
     order = others + [cluster.controller] if target == "leader" else [cluster.controller] + others
     topic = "failover"
     create_topic(cfg, cluster, topic, order)
+    r, victim, exited = steady_across_signal(cfg, cluster, scenario, topic, sig, order[0])
+    if not exited.wait(120):
+        raise RuntimeError("broker %d did not exit within 120 s of the signal" % victim)
+    if cfg.repl_verify_replicas:
+        r.update(rejoin_and_compare(cfg, cluster, scenario, topic, victim))
+    return r
+
+
+def steady_across_signal(cfg, cluster, scenario, topic, sig, expected_leader):
+    """Runs FailoverProbe steady and signals the leader of partition 0 once the probe is steady.
+    Returns (results, the signalled node id, an Event set when that broker process has exited)."""
+    r = {}
     out_path = os.path.join(cfg.logs, "%s-steady.out" % cluster.name)
     args = probe(cfg, "steady", cluster.bootstrap, topic, TOPIC_PARTITIONS, cfg.repl_rate, cfg.record_size,
                  cfg.repl_settle_ms, cfg.repl_tail_ms, cfg.repl_timeout_ms)
@@ -540,6 +558,7 @@ def failover(cfg, cluster, scenario, sig, target):
                          start_new_session=True, cwd=B.TARGET, env=env)
     B.CHILDREN.add(p)
     lines = []
+    exited = threading.Event()
     try:
         while True:
             line = p.stdout.readline()
@@ -552,8 +571,9 @@ def failover(cfg, cluster, scenario, sig, target):
         before = B.kv("".join(lines))
         victim = int(before["leader_0"])
         r["target_was_controller"] = 1.0 if victim == int(before["controller"]) else 0.0
-        if victim != order[0]:
-            B.log("%s: partition 0 is led by %d, not its preferred replica %d" % (cluster.name, victim, order[0]))
+        if victim != expected_leader:
+            B.log("%s: partition 0 is led by %d, not its preferred replica %d" % (
+                cluster.name, victim, expected_leader))
         node = cluster.nodes[victim]
         B.log("%s: %s broker %d (leader of partition 0%s)" % (
             cluster.name, "SIGKILL" if sig == signal.SIGKILL else "SIGTERM", victim,
@@ -563,7 +583,6 @@ def failover(cfg, cluster, scenario, sig, target):
         p.stdin.write("event %d\n" % int(t_signal * 1e6))
         p.stdin.flush()
         p.stdin.close()
-        exited = threading.Event()
 
         def await_exit():
             node.proc.wait()
@@ -587,44 +606,54 @@ def failover(cfg, cluster, scenario, sig, target):
         with open(out_path, "w") as f:
             f.write("$ " + " ".join(str(a) for a in args) + "\n" + "".join(lines))
     d = B.kv("".join(lines))
-    for k in ("gap_before_ms", "latency_before_p50_ms", "latency_before_p99_ms", "gap_max_ms", "gap_p0_ms", "recovered_p0_ms", "recovered_all_ms", "sent", "acked",
-              "failed", "verified", "lost", "out_of_order"):
+    where = "(probe output: %s)" % os.path.relpath(out_path, B.ROOT)
+    for k in STEADY_RESULTS:
         try:
             r[k] = float(d[k])
         except (KeyError, ValueError):
-            r[k] = B.Failure("%s: no %s (probe output: %s)" % (scenario, k, os.path.relpath(out_path, B.ROOT)))
-    if "first_error" in d:
-        r["first_error"] = d["first_error"]
+            r[k] = B.Failure("%s: no %s %s" % (scenario, k, where))
     if d.get("recovered") != "1":
-        r["recovery"] = B.Failure("%s: not every partition acknowledged a new record within %d ms of the signal" % (
-            scenario, cfg.repl_timeout_ms))
+        r["recovery"] = B.Failure("%s: not every partition acknowledged a new record within %d ms of the signal %s"
+                                  % (scenario, cfg.repl_timeout_ms, where))
+    if d.get("failed", "0") != "0":
+        r["send_errors"] = B.Failure("%s: %s sends failed; the first: %s %s" % (
+            scenario, d["failed"], d.get("first_error", "?"), where))
+    if d.get("lost", "0") != "0" or d.get("out_of_order", "0") != "0" or "verify_error" in d:
+        r["read_back"] = B.Failure("%s: read back: %s acknowledged records missing, %s out of order%s %s" % (
+            scenario, d.get("lost"), d.get("out_of_order"),
+            "; " + d["verify_error"] if "verify_error" in d else "", where))
     r["leader_after_0"] = d.get("leader_after_0")
-    B.log("%s: longest gap between acks %s ms (partition 0: %s ms), partition 0 writable after %s ms, all after "
-          "%s ms; %s failed sends, %s lost, %s out of order" % (
-              cluster.name, d.get("gap_max_ms"), d.get("gap_p0_ms"), d.get("recovered_p0_ms"),
-              d.get("recovered_all_ms"), d.get("failed"), d.get("lost"), d.get("out_of_order")))
-    if not exited.wait(120):
-        raise RuntimeError("broker %d did not exit within 120 s of the signal" % victim)
-    if cfg.repl_verify_replicas:
-        t0 = cluster.restart(victim)
-        rc, out = B.run_tool(probe(cfg, "await-isr", cluster.bootstrap, topic, 300_000),
-                             os.path.join(cfg.logs, "%s-await-isr.out" % cluster.name), 330)
-        if rc != 0:
-            r["rejoin"] = B.Failure("%s: broker %d not back in every ISR: %s" % (
-                scenario, victim, B.kv(out).get("error", B.error_excerpt(out))))
-            return r
-        r["rejoin_isr_ms"] = (time.time() - t0) * 1000.0
-        same, note = False, ""
-        for _ in range(10):  # followers may be one fetch behind the leader's log end
-            same, note = replicas_identical(cluster, topic)
-            if same:
-                break
-            time.sleep(1)
-        r["replicas_identical"] = 1.0 if same else 0.0
-        if not same:
-            r["identical"] = B.Failure("%s: replicas differ: %s" % (scenario, note))
-        B.log("%s: broker %d back in every ISR %.1f s after its restart; replicas %s" % (
-            cluster.name, victim, r["rejoin_isr_ms"] / 1000.0, "identical" if same else "DIFFER: " + note))
+    B.log("%s: longest gap between acks %s ms, resumed %s ms after the signal (partition 0: %s ms, resumed after "
+          "%s ms); a new record acknowledged on every partition after %s ms; %s failed sends, %s lost, %s out of "
+          "order; baseline ack latency p99 %s ms" % (
+              cluster.name, d.get("gap_max_ms"), d.get("resumed_all_ms"), d.get("gap_p0_ms"), d.get("resumed_p0_ms"),
+              d.get("recovered_all_ms"), d.get("failed"), d.get("lost"), d.get("out_of_order"),
+              d.get("latency_before_p99_ms")))
+    return r, victim, exited
+
+
+def rejoin_and_compare(cfg, cluster, scenario, topic, victim):
+    """Starts the signalled broker again, waits until it is back in every ISR, compares the replicas."""
+    r = {}
+    t0 = cluster.restart(victim)
+    rc, out = B.run_tool(probe(cfg, "await-isr", cluster.bootstrap, topic, 300_000),
+                         os.path.join(cfg.logs, "%s-await-isr.out" % cluster.name), 330)
+    if rc != 0:
+        r["rejoin"] = B.Failure("%s: broker %d not back in every ISR: %s" % (
+            scenario, victim, B.kv(out).get("error", B.error_excerpt(out))))
+        return r
+    r["rejoin_isr_ms"] = (time.time() - t0) * 1000.0
+    same, note = False, ""
+    for _ in range(10):  # a follower may still be one fetch behind the leader's log end
+        same, note = replicas_identical(cluster, topic)
+        if same:
+            break
+        time.sleep(1)
+    r["replicas_identical"] = 1.0 if same else 0.0
+    if not same:
+        r["identical"] = B.Failure("%s: replicas differ: %s" % (scenario, note))
+    B.log("%s: broker %d back in every ISR %.1f s after its restart; replicas %s" % (
+        cluster.name, victim, r["rejoin_isr_ms"] / 1000.0, "identical" if same else "DIFFER: " + note))
     return r
 
 
@@ -643,7 +672,7 @@ def scenario_run(cfg, system, scenario, round_no, postgres):
         time.sleep(2)
         r["rss_idle_mb"] = cluster.rss_mb()
         if scenario == "throughput":
-            r.update(throughput(cfg, cluster, round_no))
+            r.update(throughput(cfg, cluster))
         else:
             r.update(failover(cfg, cluster, scenario, fo[1], fo[2]))
     except Exception as e:  # noqa: BLE001 - a failed scenario is recorded, the run goes on
@@ -715,9 +744,13 @@ def tables(cfg, results):
         kr, rr = k.get(scenario, []), r.get(scenario, [])
         rows = [
             ("Longest gap between consecutive acks, any partition (ms)", "gap_max_ms", LO),
+            ("... signal until acks resumed after that gap (ms)", "resumed_all_ms", LO),
             ("Longest gap between consecutive acks on partition 0 (ms)", "gap_p0_ms", LO),
-            ("Signal until partition 0 acknowledged a record sent after it (ms)", "recovered_p0_ms", LO),
-            ("Signal until every partition acknowledged a record sent after it (ms)", "recovered_all_ms", LO),
+            ("... signal until partition 0's acks resumed after that gap (ms)", "resumed_p0_ms", LO),
+            ("Signal until partition 0 acknowledged a record sent after it (ms; includes any backlog)",
+             "recovered_p0_ms", LO),
+            ("Signal until every partition acknowledged a record sent after it (ms; includes any backlog)",
+             "recovered_all_ms", LO),
             ("Baseline before the signal: longest gap between acks (ms)", "gap_before_ms", LO),
             ("Baseline before the signal: ack latency p50 (ms)", "latency_before_p50_ms", LO),
             ("Baseline before the signal: ack latency p99 (ms)", "latency_before_p99_ms", LO),
@@ -728,6 +761,8 @@ def tables(cfg, results):
         if scenario == "term":
             rows.append(("SIGTERM until the broker process exited (ms)", "signalled_exit_ms", LO))
         rows.append(("Restarted broker back in every ISR, from its launch (ms)", "rejoin_isr_ms", LO))
+        rows.append(("Probe check: its sender's worst delay behind schedule (ms; large = the probe was starved)",
+                     "send_lag_max_ms", LO))
         parts.append("### %s\n\n" % titles[scenario] + B.table(rows, kr, rr) + "\n\n" + footnote(kr, rr))
     return "\n\n".join(parts)
 

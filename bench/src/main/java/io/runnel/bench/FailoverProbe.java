@@ -36,8 +36,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *
  * <p>{@code steady BOOTSTRAP TOPIC PARTITIONS RATE SIZE SETTLE_MS TAIL_MS TIMEOUT_MS}: sends RATE
  * records/s of SIZE bytes round-robin over the partitions (open loop: a fixed schedule, not waiting
- * for acknowledgements), each value starting with the partition's next sequence number. After
- * SETTLE_MS it prints {@code steady=1}, the current {@code leader_P} of every partition and the
+ * for acknowledgements), each value starting with the partition's next sequence number. SETTLE_MS
+ * after the first acknowledgement it prints {@code steady=1}, the current {@code leader_P} of every partition and the
  * {@code controller}, then reads one line {@code event EPOCH_MICROS} from stdin: the wall-clock time
  * at which the harness signalled a broker (same machine, same clock). It keeps sending until every
  * partition has acknowledged a record sent after the event (or TIMEOUT_MS passed), then TAIL_MS more,
@@ -50,11 +50,14 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *       until the event;
  *   <li>{@code gap_max_ms} / {@code gap_p0_ms}: the longest time between two consecutive
  *       acknowledgements (any partition / partition 0) among those from the last one before the event
- *       to the end;
+ *       to the end, and {@code resumed_all_ms} / {@code resumed_p0_ms}: from the event until the
+ *       acknowledgement that ended that gap — when acknowledgements resumed;
  *   <li>{@code recovered_p0_ms} / {@code recovered_all_ms}: from the event until partition 0 / every
- *       partition acknowledged its first record sent after the event;
- *   <li>{@code sent}, {@code acked}, {@code failed} (sends that completed with an error) and
- *       {@code first_error};
+ *       partition acknowledged its first record sent after the event (this includes working off
+ *       whatever backlog the producer had at the event);
+ *   <li>{@code sent}, {@code acked}, {@code failed} (sends that completed with an error),
+ *       {@code first_error}, and {@code send_lag_max_ms}: how far the sender fell behind its schedule
+ *       at worst (large only when the probe itself was starved of CPU);
  *   <li>{@code verified}, {@code lost}, {@code out_of_order}: every partition read back from the
  *       beginning to its high watermark — each acknowledged record must be at its acknowledged offset,
  *       and sequence numbers must increase along the log (a duplicate or reordering breaks that);
@@ -81,6 +84,9 @@ final class FailoverProbe {
     /** Per partition: ack time of the first record sent after the event, 0 until there is one. */
     private final AtomicLongArray recoveredAt;
     private final CountDownLatch recovered;
+    private final CountDownLatch firstAck = new CountDownLatch(1);
+    /** The longest time a send() call came after its scheduled time: the probe itself falling behind. */
+    private final AtomicLong sendLagMaxNanos = new AtomicLong();
 
     private FailoverProbe(String bootstrap, String topic, int partitions) {
         this.bootstrap = bootstrap;
@@ -107,12 +113,21 @@ final class FailoverProbe {
         long baseEpochMicros = baseInstant.getEpochSecond() * 1_000_000 + baseInstant.getNano() / 1_000;
 
         AtomicLong stopAt = new AtomicLong(Long.MAX_VALUE);
-        long start = System.nanoTime();
         Thread sender;
         KafkaProducer<byte[], byte[]> producer = producer();
         try {
+            // The topic's metadata first, so that the schedule does not start with a blocked send().
+            producer.partitionsFor(topic);
+            long start = System.nanoTime();
             sender = Thread.ofPlatform().name("steady-sender").start(() -> send(producer, rate, size, start, stopAt));
-            sleepUntil(start + TimeUnit.MILLISECONDS.toNanos(settleMs));
+            // Steady means SETTLE_MS of production since the first acknowledgement.
+            if (!firstAck.await(timeoutMs, TimeUnit.MILLISECONDS)) {
+                System.out.println("error=no acknowledgement within " + timeoutMs + " ms");
+                stopAt.set(System.nanoTime());
+                sender.join();
+                return 1;
+            }
+            sleepUntil(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settleMs));
             long settled = System.nanoTime();
             System.out.println("steady=1");
             try (Admin admin = ReplicationProbe.admin(bootstrap)) {
@@ -180,6 +195,7 @@ final class FailoverProbe {
             byte[] value = new byte[Math.max(8, size)];
             ByteBuffer.wrap(value).putLong(sequence);
             long sentNanos = System.nanoTime();
+            sendLagMaxNanos.accumulateAndGet(sentNanos - due, Math::max);
             sent.incrementAndGet();
             producer.send(new ProducerRecord<>(topic, partition, null, value), (metadata, exception) -> {
                 long now = System.nanoTime();
@@ -189,6 +205,7 @@ final class FailoverProbe {
                     return;
                 }
                 acks.add(new Ack(partition, metadata.offset(), sequence, sentNanos, now));
+                firstAck.countDown();
                 if (sentNanos > eventNanos && recoveredAt.compareAndSet(partition, 0, now)) {
                     recovered.countDown();
                 }
@@ -217,10 +234,11 @@ final class FailoverProbe {
         System.out.println("sent=" + sent.get());
         System.out.println("acked=" + all.size());
         System.out.println("failed=" + failed.get());
+        System.out.println("send_lag_max_ms=" + ms(sendLagMaxNanos.get()));
         if (firstError.get() != null) {
             System.out.println("first_error=" + ReplicationProbe.oneLine(firstError.get()));
         }
-        System.out.println("gap_before_ms=" + ms(longestGap(all, -1, baselineFrom, event)));
+        System.out.println("gap_before_ms=" + ms(longestGap(all, -1, baselineFrom, event)[0]));
         long[] before = all.stream()
                 .filter(x -> x.sentNanos() >= baselineFrom && x.ackNanos() < event)
                 .mapToLong(x -> x.ackNanos() - x.sentNanos())
@@ -231,8 +249,12 @@ final class FailoverProbe {
             int p99 = (int) Math.min(before.length - 1, Math.ceil(before.length * 0.99) - 1);
             System.out.println("latency_before_p99_ms=" + ms(before[p99]));
         }
-        System.out.println("gap_max_ms=" + ms(longestGap(all, -1, event, Long.MAX_VALUE)));
-        System.out.println("gap_p0_ms=" + ms(longestGap(all, 0, event, Long.MAX_VALUE)));
+        long[] any = longestGap(all, -1, event, Long.MAX_VALUE);
+        long[] first = longestGap(all, 0, event, Long.MAX_VALUE);
+        System.out.println("gap_max_ms=" + ms(any[0]));
+        System.out.println("resumed_all_ms=" + ms(any[1] - event));
+        System.out.println("gap_p0_ms=" + ms(first[0]));
+        System.out.println("resumed_p0_ms=" + ms(first[1] - event));
         long p0 = recoveredAt.get(0);
         System.out.println("recovered_p0_ms=" + (p0 == 0 ? "none" : ms(p0 - event)));
         long last = 0;
@@ -257,11 +279,13 @@ final class FailoverProbe {
 
     /**
      * The longest time between consecutive acknowledgements (of one partition, or of all when
-     * {@code partition} is -1) among those from the last one before {@code from} up to {@code to}.
+     * {@code partition} is -1) among those from the last one before {@code from} up to {@code to}, and
+     * the time of the acknowledgement that ended it: {gap, end}.
      */
-    private static long longestGap(List<Ack> byAckTime, int partition, long from, long to) {
+    private static long[] longestGap(List<Ack> byAckTime, int partition, long from, long to) {
         long previous = -1;
         long longest = 0;
+        long end = from;
         for (Ack ack : byAckTime) {
             if (partition >= 0 && ack.partition() != partition) {
                 continue;
@@ -273,12 +297,13 @@ final class FailoverProbe {
                 previous = ack.ackNanos();
                 continue;
             }
-            if (previous >= 0) {
-                longest = Math.max(longest, ack.ackNanos() - previous);
+            if (previous >= 0 && ack.ackNanos() - previous > longest) {
+                longest = ack.ackNanos() - previous;
+                end = ack.ackNanos();
             }
             previous = ack.ackNanos();
         }
-        return longest;
+        return new long[] {longest, end};
     }
 
     /** Reads every partition back to its high watermark and checks it against the acknowledgements. */
