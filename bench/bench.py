@@ -26,6 +26,10 @@ import urllib.error
 import urllib.request
 import uuid
 
+# bench/replication.py imports this module as "bench": let it find the running one (run as a script,
+# this module is "__main__"), so that both share one set of started processes.
+sys.modules.setdefault("bench", sys.modules[__name__])
+
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 TARGET = os.path.join(BENCH, "target")
@@ -583,6 +587,7 @@ def make_config(args):
     cfg.connect_timeout = env_int("BENCH_CONNECT_TIMEOUT", 900)
     cfg.connect_worker_jvm_opts = env_str("BENCH_CONNECT_WORKER_JVM_OPTS", DEFAULT_CONNECT_WORKER_JVM_OPTS)
     cfg.only = [w for w in env_str("BENCH_ONLY", "").split(",") if w]
+    cfg.kafka_setup = "KRaft combined mode, one node"
     cfg.stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     cfg.logs = os.path.join(TARGET, "logs", cfg.stamp)
     cfg.runs = os.path.join(TARGET, "run")
@@ -1414,7 +1419,7 @@ def machine_info(cfg):
         "- Runnel: commit %s%s, `broker/target/quarkus-app` built %s (copied to `bench/target/runnel-app` "
         "for the run)" % (commit, " + %s uncommitted file(s) under broker/" % dirty
                           if dirty not in ("0", "?") else "", cfg.runnel_built),
-        "- Apache Kafka 4.1.1 from Maven Central (`kafka_2.13`, `kafka-tools`), KRaft combined mode, one node",
+        "- Apache Kafka 4.1.1 from Maven Central (`kafka_2.13`, `kafka-tools`), %s" % cfg.kafka_setup,
     ])
 
 
@@ -1494,6 +1499,10 @@ def main():
     ap.add_argument("--connect", action="store_true",
                     help="file -> source connector -> topic -> sink connector -> file instead: Kafka Connect "
                          "standalone vs Runnel's connectors (env BENCH_CONNECT_LINES, ...)")
+    ap.add_argument("--replication", action="store_true",
+                    help="three-broker clusters instead: acks=all throughput with replication factor 3, and the "
+                         "stall of a steady producer when the leader of a partition is killed or stopped (env "
+                         "BENCH_REPL_*, see bench/README.md)")
     ap.add_argument("--rounds", type=int, help="rounds per broker (default 3, quick 1; env BENCH_ROUNDS)")
     ap.add_argument("--no-readme", action="store_true", help="do not update bench/README.md")
     args = ap.parse_args()
@@ -1516,10 +1525,13 @@ def main():
     cfg.runnel_built = datetime.datetime.fromtimestamp(
         os.path.getmtime(os.path.join(RUNNEL_BUILD, "quarkus-run.jar"))).strftime("%Y-%m-%d %H:%M")
     write_support_files(cfg)
+    if args.replication:
+        import replication
+        replication.configure(cfg)
     os.makedirs(RESULTS, exist_ok=True)
     date = datetime.date.today().isoformat()
-    suffix = ("-commits" if args.commits else "-connect" if args.connect else "-scale" if cfg.scale else "") + (
-        "-quick" if cfg.quick else "")
+    suffix = ("-commits" if args.commits else "-connect" if args.connect else "-replication" if args.replication
+              else "-scale" if cfg.scale else "") + ("-quick" if cfg.quick else "")
     md_path = os.path.join(RESULTS, "%s%s.md" % (date, suffix))
     log("logs in %s" % os.path.relpath(cfg.logs, ROOT))
     t_start = time.time()
@@ -1545,6 +1557,14 @@ def main():
             title = "Runnel vs Apache Kafka 4.1.1 + Kafka Connect, connectors — %s%s" % (
                 date, " (QUICK MODE)" if cfg.quick else "")
             how = "`bench/run.sh --connect%s`" % (" --quick" if cfg.quick else "")
+        elif args.replication:
+            raw = replication.run(cfg)
+            tables = replication.tables(cfg, raw)
+            fails = failures_section([("%s, %s" % ("Kafka" if n == "kafka" else "Runnel", s), raw[n].get(s, []))
+                                      for s in cfg.repl_scenarios for n in ("kafka", "runnel")])
+            title = "Runnel vs Apache Kafka 4.1.1, replication (3 brokers) — %s%s" % (
+                date, " (QUICK MODE)" if cfg.quick else "")
+            how = "`bench/run.sh --replication%s`" % (" --quick" if cfg.quick else "")
         elif not cfg.scale:
             results = {"kafka": [], "runnel": []}
             for rnd in range(1, cfg.rounds + 1):
@@ -1588,10 +1608,15 @@ def main():
         "lower is better (column *Better*). *Runnel/Kafka* is the ratio of the medians: above 1 means Runnel's "
         "number is larger." % (how, minutes),
         "## Machine\n\n" + machine_info(cfg),
-        "## Parameters\n\n" + (connect_params(cfg) if args.connect else params(cfg)) + scale_params,
+        "## Parameters\n\n" + (connect_params(cfg) if args.connect else
+                                replication.params(cfg, replication.BenchPostgres(cfg).version) if args.replication
+                                else params(cfg)) + scale_params,
         "## Results (medians)\n\n" + tables,
         "## Failures\n\n" + fails,
-        "Logs of this run: `bench/target/logs/%s/` (broker logs `<broker>-r<N>.log`, tool output `*.out`)." % cfg.stamp,
+        "Logs of this run: `bench/target/logs/%s/` (%s, tool output `*.out`)." % (
+            cfg.stamp, "broker logs `<system>-<scenario>-r<N>-node-<id>.log`, PostgreSQL `postgres.log.server`, "
+            "every acknowledgement of a failover in `*-steady.out.acks.csv`" if args.replication
+            else "broker logs `<broker>-r<N>.log`"),
     ]) + "\n"
     with open(md_path, "w") as f:
         f.write(doc)
@@ -1604,6 +1629,7 @@ def main():
                 "#### Machine\n\n" + machine_info(cfg) + "\n\n" + tables.replace("### ", "#### ") +
                 "\n\nFailures: " + ("none." if fails == "None." else "see the results file."))
         update_readme("COMMIT RESULTS" if args.commits else "CONNECT RESULTS" if args.connect else
+                      "REPLICATION RESULTS" if args.replication else
                       "SCALE RESULTS" if cfg.scale else "RESULTS", body)
     print(doc)
 

@@ -6,6 +6,7 @@
 #   bench/run.sh --scale    # partition scale series (10 / 1,000 / 10,000 partitions)
 #   bench/run.sh --commits  # offset commits per second (OffsetCommitBench)
 #   bench/run.sh --connect  # file -> source connector -> topic -> sink connector -> file, vs Kafka Connect
+#   bench/run.sh --replication  # three-broker clusters: acks=all with replication factor 3, leader failover
 #
 # Environment knobs (see bench/README.md): BENCH_RECORDS, BENCH_ROUNDS, BENCH_E2E_MESSAGES,
 # BENCH_SCALE_PARTITIONS, BENCH_SCALE_RECORDS, BENCH_SCALE_RATE, BENCH_BROKER_JVM_OPTS, ...

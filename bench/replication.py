@@ -1,0 +1,821 @@
+"""Replication benchmark: three Runnel brokers sharing one PostgreSQL against three Apache Kafka 4.1.1
+KRaft nodes, on this one machine (bench/run.sh --replication; see bench/README.md).
+
+Every scenario starts a fresh cluster of one system, runs, and stops it; scenarios alternate between
+the systems (Kafka, Runnel, Kafka, ...), one cluster at a time:
+
+- throughput: ProducerPerformance, acks=all, 6 partitions, replication factor 3, min.insync.replicas 2;
+- kill / kill-short / kill-controller: a steady acks=all idempotent producer (FailoverProbe), then
+  SIGKILL of the leader of partition 0 (not the controller; with shorter failure detection on both;
+  the leader that is also the active controller);
+- term: the same, with SIGTERM (controlled shutdown).
+
+After each failover the signalled broker is started again; once it is back in every ISR, the log
+segments of every replica are compared batch by batch.
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+import traceback
+
+import bench as B
+
+TOPIC_PARTITIONS = 6
+REPLICATION_FACTOR = 3
+MIN_ISR = 2
+BIG_BATCH = ["batch.size=262144", "linger.ms=5"]
+# (id, extra producer props) — all acks=all, 1 KiB records, 6 partitions, RF 3.
+THROUGHPUT_WORKLOADS = [
+    ("rf3-acksall-default", []),
+    ("rf3-acksall-batch256k", BIG_BATCH),
+]
+# (id, signal, target, short failure detection)
+FAILOVERS = [
+    ("kill", signal.SIGKILL, "leader", False),
+    ("kill-short", signal.SIGKILL, "leader", True),
+    ("term", signal.SIGTERM, "leader", False),
+    ("kill-controller", signal.SIGKILL, "controller", False),
+]
+SCENARIOS = ["throughput"] + [f[0] for f in FAILOVERS]
+
+
+def configure(cfg):
+    cfg.repl_scenarios = [s for s in B.env_str("BENCH_REPL_SCENARIOS", ",".join(SCENARIOS)).split(",") if s]
+    cfg.repl_systems = [s for s in B.env_str("BENCH_REPL_SYSTEMS", "kafka,runnel").split(",") if s]
+    cfg.repl_rate = B.env_int("BENCH_REPL_RATE", 2000)
+    cfg.repl_settle_ms = B.env_int("BENCH_REPL_SETTLE_MS", 5000 if cfg.quick else 10000)
+    cfg.repl_tail_ms = B.env_int("BENCH_REPL_TAIL_MS", 5000)
+    cfg.repl_timeout_ms = B.env_int("BENCH_REPL_TIMEOUT_MS", 120000)
+    cfg.repl_session_ms = B.env_int("BENCH_REPL_SESSION_MS", 9000)
+    cfg.repl_heartbeat_ms = B.env_int("BENCH_REPL_HEARTBEAT_MS", 2000)
+    cfg.repl_short_session_ms = B.env_int("BENCH_REPL_SHORT_SESSION_MS", 3000)
+    cfg.repl_short_heartbeat_ms = B.env_int("BENCH_REPL_SHORT_HEARTBEAT_MS", 1000)
+    cfg.repl_verify_replicas = B.env_int("BENCH_REPL_VERIFY_REPLICAS", 1) == 1
+    cfg.kafka_setup = "three combined KRaft nodes (broker + controller, static 3-voter quorum)"
+    unknown = [s for s in cfg.repl_scenarios if s not in SCENARIOS]
+    if unknown:
+        raise SystemExit("bench: unknown BENCH_REPL_SCENARIOS %s (known: %s)" % (unknown, ", ".join(SCENARIOS)))
+
+
+def probe(cfg, *args):
+    return B.java_tool(cfg, "io.runnel.bench.ReplicationProbe", *args)
+
+
+# ------------------------------------------------------------------------------------ PostgreSQL
+
+
+class BenchPostgres:
+    """One PostgreSQL server for Runnel's clusters (Debian's postgresql package; run as the
+    `postgres` user when the harness runs as root, since PostgreSQL refuses root). Running only while
+    a Runnel cluster runs; each cluster gets a fresh database."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.dir = os.path.join(cfg.runs, "repl-postgres")
+        self.data = os.path.join(self.dir, "data")
+        self.log_path = os.path.join(cfg.logs, "postgres.log")
+        self.port = None
+        self.initialised = False
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+        if not bins:
+            raise RuntimeError("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin (Debian: apt-get install "
+                               "postgresql)")
+        self.bin = os.path.dirname(bins[-1])
+        self.version = self.bin.split("/")[4]
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *args, timeout=120):
+        rc, out = B.run_tool(self.as_user + [os.path.join(self.bin, args[0])] + list(args[1:]),
+                             self.log_path + ".cmd", timeout)
+        if rc != 0:
+            raise RuntimeError("%s failed (%s): %s" % (args[0], rc, B.error_excerpt(out)))
+        return out
+
+    def start(self):
+        if not self.initialised:
+            # A fresh server for every run of the harness, initialised at its first start.
+            shutil.rmtree(self.dir, ignore_errors=True)
+            os.makedirs(self.dir)
+            if self.as_user:
+                pw = pwd.getpwnam("postgres")
+                os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+            self._run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+            self.initialised = True
+        self.port = B.free_port()
+        server_log = self.log_path + ".server"
+        open(server_log, "a").close()
+        if self.as_user:
+            pw = pwd.getpwnam("postgres")
+            os.chown(server_log, pw.pw_uid, pw.pw_gid)
+        # Durability as Runnel's embedded PostgreSQL: fsync and synchronous_commit on (the defaults).
+        self._run("pg_ctl", "-D", self.data, "-l", server_log, "-w", "-t", "120", "-o",
+                  "-p %d -c listen_addresses=127.0.0.1 -k %s -c max_connections=300" % (self.port, self.dir),
+                  "start")
+
+    def create_database(self, name):
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return "jdbc:postgresql://127.0.0.1:%d/%s" % (self.port, name)
+
+    def stop(self):
+        if self.port is not None and os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            try:
+                self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop")
+            except RuntimeError as e:
+                B.log("PostgreSQL stop: %s" % e)
+        self.port = None
+
+    def pids(self):
+        try:
+            with open(os.path.join(self.data, "postmaster.pid")) as f:
+                return [int(f.readline().strip())]
+        except (OSError, ValueError):
+            return []
+
+    def cpu(self):
+        """CPU seconds of the postmaster, its live backends and its reaped children."""
+        total = 0.0
+        roots = self.pids()
+        for pid in roots:
+            s = B.read_stat(pid)
+            if s:
+                total += s[0] + s[1]
+        for pid in B.Broker.live_children(roots):
+            s = B.read_stat(pid)
+            if s:
+                total += s[0]
+        return total
+
+
+# ------------------------------------------------------------------------------------ nodes
+
+
+class Node(B.Broker):
+    """One broker process of a cluster, launched without waiting (a KRaft node cannot answer before a
+    quorum of its peers is up)."""
+
+    def __init__(self, cfg, cluster, node_id):
+        run_dir = os.path.join(cluster.run_dir, "node-%d" % node_id)
+        super().__init__(cfg, run_dir, os.path.join(cfg.logs, "%s-node-%d.log" % (cluster.name, node_id)))
+        self.cluster = cluster
+        self.node_id = node_id
+        self.port = B.free_port()
+        self.data = os.path.join(run_dir, "data")
+
+    def launch(self):
+        os.makedirs(self.run_dir, exist_ok=True)
+        with open(self.log_path, "a") as logf:
+            logf.write("\n===== %s node %d start %s =====\n" % (self.name, self.node_id, time.strftime("%H:%M:%S")))
+            logf.write("$ " + " ".join(self.command()) + "\n")
+            logf.flush()
+            B.BROKERS.add(self)
+            self.proc = subprocess.Popen(self.command(), stdout=logf, stderr=subprocess.STDOUT, cwd=self.run_dir,
+                                         start_new_session=True)
+        B.CHILDREN.add(self.proc)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def answers_api_versions(self):
+        """A raw ApiVersions v0 request answered with error code 0."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.settimeout(5)
+                client_id = b"bench-repl"
+                body = struct.pack(">hhih", 18, 0, 4242, len(client_id)) + client_id
+                s.sendall(struct.pack(">i", len(body)) + body)
+                head = b""
+                while len(head) < 10:
+                    chunk = s.recv(10 - len(head))
+                    if not chunk:
+                        return False
+                    head += chunk
+                _, correlation, error = struct.unpack(">iih", head)
+                return correlation == 4242 and error == 0
+        except OSError:
+            return False
+
+    def partition_dir(self, topic, partition):
+        raise NotImplementedError
+
+
+class KafkaNode(Node):
+    name = "kafka"
+
+    def prepare(self):
+        os.makedirs(self.run_dir, exist_ok=True)
+        c = self.cluster
+        self.props = os.path.join(self.run_dir, "server.properties")
+        with open(self.props, "w") as f:
+            f.write("\n".join([
+                "# Generated by bench/replication.py: three combined KRaft nodes (broker+controller), a static",
+                "# controller quorum; otherwise the settings of Kafka's shipped config/server.properties.",
+                "process.roles=broker,controller",
+                "node.id=%d" % self.node_id,
+                "controller.quorum.voters=" + ",".join(
+                    "%d@127.0.0.1:%d" % (n.node_id, n.cport) for n in c.nodes.values()),
+                "listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d" % (self.port, self.cport),
+                "advertised.listeners=PLAINTEXT://127.0.0.1:%d" % self.port,
+                "inter.broker.listener.name=PLAINTEXT",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                "log.dirs=" + self.data,
+                "num.partitions=1",
+                "offsets.topic.replication.factor=3",
+                "transaction.state.log.replication.factor=3",
+                "transaction.state.log.min.isr=2",
+                "group.initial.rebalance.delay.ms=0",
+                "num.recovery.threads.per.data.dir=1",
+                "log.retention.hours=168",
+                "log.segment.bytes=1073741824",
+                "log.retention.check.interval.ms=300000",
+                "broker.session.timeout.ms=%d" % c.session_ms,
+                "broker.heartbeat.interval.ms=%d" % c.heartbeat_ms,
+                "",
+            ]))
+        cmd = [B.JAVA, "-Xmx256m", "-Dlog4j2.configurationFile=" + self.cfg.tools_log4j, "-cp",
+               os.path.join(B.LIB, "*"), "kafka.tools.StorageTool", "format", "--config", self.props,
+               "--cluster-id", c.cluster_id]
+        rc, out = B.run_tool(cmd, self.log_path + ".format.out", 180)
+        if rc != 0:
+            raise RuntimeError("kafka storage format of node %d failed (%s): %s" % (
+                self.node_id, rc, B.error_excerpt(out)))
+
+    def command(self):
+        return [B.JAVA] + self.cfg.broker_jvm_opts.split() + [
+            "-Dlog4j2.configurationFile=" + self.cfg.kafka_log4j, "-cp", os.path.join(B.LIB, "*"),
+            "kafka.Kafka", self.props]
+
+    def partition_dir(self, topic, partition):
+        return os.path.join(self.data, "%s-%d" % (topic, partition))
+
+
+class RunnelNode(Node):
+    name = "runnel"
+
+    def prepare(self):
+        os.makedirs(self.run_dir, exist_ok=True)
+        self.http_port = B.free_port()
+
+    def command(self):
+        c = self.cluster
+        return [B.JAVA] + self.cfg.broker_jvm_opts.split() + [
+            "-Drunnel.node-id=%d" % self.node_id,
+            "-Drunnel.data-dir=" + self.data,
+            "-Drunnel.listeners=PLAINTEXT://127.0.0.1:%d" % self.port,
+            "-Dquarkus.http.port=%d" % self.http_port,
+            "-Dquarkus.datasource.jdbc.url=" + c.jdbc_url,
+            "-Dquarkus.datasource.username=postgres",
+            "-Drunnel.cluster.broker-session-timeout-ms=%d" % c.session_ms,
+            "-Drunnel.cluster.broker-heartbeat-interval-ms=%d" % c.heartbeat_ms,
+            "-Drunnel.group.initial-rebalance-delay-ms=0",
+            "-Drunnel.connect.enabled=false",
+            "-jar", B.RUNNEL_JAR]
+
+    def partition_dir(self, topic, partition):
+        return os.path.join(self.data, "logs", "%s-%d" % (topic, partition))
+
+
+# ------------------------------------------------------------------------------------ clusters
+
+
+class Cluster:
+    """Three nodes of one system, ids 1..3, on a fresh run directory."""
+
+    node_class = None
+    system = "?"
+
+    def __init__(self, cfg, name, session_ms, heartbeat_ms):
+        self.cfg = cfg
+        self.name = name
+        self.session_ms = session_ms
+        self.heartbeat_ms = heartbeat_ms
+        self.run_dir = os.path.join(cfg.runs, name)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+        self.nodes = {}
+        for node_id in range(1, REPLICATION_FACTOR + 1):
+            self.nodes[node_id] = self.node_class(cfg, self, node_id)
+        self.controller = None
+
+    @property
+    def bootstrap(self):
+        return ",".join(n.bootstrap for n in self.nodes.values())
+
+    def alive_bootstrap(self):
+        return ",".join(n.bootstrap for n in self.nodes.values() if n.alive())
+
+    def start(self):
+        """Starts every node; returns ms from the first launch until DescribeCluster lists all three."""
+        for n in self.nodes.values():
+            n.prepare()
+        t0 = time.time()
+        for n in self.nodes.values():
+            n.launch()
+        self.await_ready(list(self.nodes.values()), t0)
+        rc, out = B.run_tool(probe(self.cfg, "cluster", self.bootstrap, len(self.nodes), self.cfg.start_timeout * 1000),
+                             os.path.join(self.cfg.logs, "%s-cluster.out" % self.name), self.cfg.start_timeout + 60)
+        d = B.kv(out)
+        if rc != 0 or "controller" not in d:
+            raise RuntimeError("%s: not every broker registered: %s" % (
+                self.name, d.get("error", B.error_excerpt(out))))
+        self.controller = int(d["controller"])
+        return (time.time() - t0) * 1000.0
+
+    def await_ready(self, nodes, t0):
+        deadline = t0 + self.cfg.start_timeout
+        waiting = list(nodes)
+        while waiting:
+            for n in list(waiting):
+                if not n.alive():
+                    raise RuntimeError("%s node %d exited (code %s); last log lines:\n%s" % (
+                        self.name, n.node_id, n.proc.poll(), B.tail(n.log_path, 15)))
+                if n.answers_api_versions():
+                    waiting.remove(n)
+            if time.time() > deadline:
+                raise RuntimeError("%s: nodes %s did not answer ApiVersions within %d s" % (
+                    self.name, [n.node_id for n in waiting], self.cfg.start_timeout))
+            time.sleep(0.1)
+
+    def restart(self, node_id):
+        n = self.nodes[node_id]
+        t0 = time.time()
+        n.launch()
+        self.await_ready([n], t0)
+        return t0
+
+    def stop(self):
+        """SIGTERM to every live node at once, SIGKILL after 30 s (nothing is measured here)."""
+        live = [n for n in self.nodes.values() if n.alive()]
+        for n in live:
+            try:
+                os.kill(n.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.time() + 30
+        for n in live:
+            try:
+                n.proc.wait(timeout=max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                pass
+        for n in self.nodes.values():
+            B.kill_tree(n.proc, grace=0.1)
+            B.BROKERS.discard(n)
+
+    def jvm_cpu(self):
+        return sum(n.cpu_jvm() for n in self.nodes.values() if n.alive())
+
+    def tree_cpu(self):
+        return self.jvm_cpu()
+
+    def rss_mb(self):
+        return sum(n.rss_mb() for n in self.nodes.values() if n.alive())
+
+    def close(self):
+        self.stop()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+class KafkaCluster(Cluster):
+    node_class = KafkaNode
+    system = "kafka"
+
+    def __init__(self, cfg, name, session_ms, heartbeat_ms):
+        super().__init__(cfg, name, session_ms, heartbeat_ms)
+        self.cluster_id = B.kafka_uuid()
+        for n in self.nodes.values():
+            n.cport = B.free_port()
+
+
+class RunnelCluster(Cluster):
+    node_class = RunnelNode
+    system = "runnel"
+
+    def __init__(self, cfg, name, session_ms, heartbeat_ms, postgres):
+        super().__init__(cfg, name, session_ms, heartbeat_ms)
+        self.postgres = postgres
+        self.jdbc_url = None
+
+    def start(self):
+        self.postgres.start()
+        self.jdbc_url = self.postgres.create_database(self.name.replace("-", "_"))
+        return super().start()
+
+    def tree_cpu(self):
+        return self.jvm_cpu() + self.postgres.cpu()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self.postgres.stop()
+
+
+def new_cluster(cfg, system, name, short, postgres):
+    session, heartbeat = ((cfg.repl_short_session_ms, cfg.repl_short_heartbeat_ms) if short
+                          else (cfg.repl_session_ms, cfg.repl_heartbeat_ms))
+    if system == "kafka":
+        return KafkaCluster(cfg, name, session, heartbeat)
+    return RunnelCluster(cfg, name, session, heartbeat, postgres)
+
+
+def create_topic(cfg, cluster, topic, order):
+    rc, out = B.run_tool(probe(cfg, "create-topic", cluster.bootstrap, topic, TOPIC_PARTITIONS, MIN_ISR,
+                               ",".join(str(i) for i in order), 120_000),
+                         os.path.join(cfg.logs, "%s-create-%s.out" % (cluster.name, topic)), 180)
+    if rc != 0:
+        raise RuntimeError("create-topic %s: %s" % (topic, B.kv(out).get("error", B.error_excerpt(out))))
+    return float(B.kv(out)["create_ms"])
+
+
+# ------------------------------------------------------------------------------------ log comparison
+
+
+def batches(partition_dir):
+    """The record batches of a partition's segments, in offset order, as raw bytes (Kafka's log
+    format: baseOffset int64, batchLength int32, then batchLength bytes)."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(partition_dir, "*.log"))):
+        with open(path, "rb") as f:
+            data = f.read()
+        pos = 0
+        while pos + 12 <= len(data):
+            length = struct.unpack_from(">i", data, pos + 8)[0]
+            if length <= 0 or pos + 12 + length > len(data):
+                break
+            out.append(data[pos:pos + 12 + length])
+            pos += 12 + length
+    return out
+
+
+def replicas_identical(cluster, topic):
+    """(True, note) when every node holds the same batches of every partition of the topic."""
+    notes = []
+    for p in range(TOPIC_PARTITIONS):
+        logs = {i: batches(n.partition_dir(topic, p)) for i, n in cluster.nodes.items()}
+        first = logs[1]
+        for i, other in logs.items():
+            if other != first:
+                diff = next((k for k in range(min(len(first), len(other))) if first[k] != other[k]),
+                            min(len(first), len(other)))
+                notes.append("partition %d: node 1 has %d batches, node %d has %d, first difference at batch %d" % (
+                    p, len(first), i, len(other), diff))
+    return not notes, "; ".join(notes)
+
+
+# ------------------------------------------------------------------------------------ scenarios
+
+
+def throughput(cfg, cluster):
+    r = {}
+    for wid, props in THROUGHPUT_WORKLOADS:
+        out_path = os.path.join(cfg.logs, "%s-produce-%s.out" % (cluster.name, wid))
+        r["produce:" + wid] = B.wrap(lambda: produce(cfg, cluster, wid, props, out_path), "producer " + wid)
+        res = r["produce:" + wid]
+        if isinstance(res, B.Failure):
+            B.log("%s: produce %s FAILED: %s" % (cluster.name, wid, res.msg.splitlines()[0]))
+        else:
+            B.log("%s: produce %-22s %8.0f rec/s %6.1f MB/s p50 %4.0f ms p99 %5.0f ms, cluster CPU %.1f s" % (
+                cluster.name, wid, res["recs_per_s"], res["mb_per_s"], res["lat_p50_ms"], res["lat_p99_ms"],
+                res["cluster_cpu_s"]))
+    return r
+
+
+def produce(cfg, cluster, wid, props, out_path):
+    create_topic(cfg, cluster, wid, [1, 2, 3])
+    args = ["--topic", wid, "--num-records", cfg.records, "--throughput", -1, "--record-size", cfg.record_size,
+            "--producer-props", "bootstrap.servers=" + cluster.bootstrap, "acks=all"] + props
+    cpu0, tree0 = cluster.jvm_cpu(), cluster.tree_cpu()
+    rc, out = B.run_tool(B.java_tool(cfg, "org.apache.kafka.tools.ProducerPerformance", *args), out_path,
+                         cfg.tool_timeout)
+    cpu1, tree1 = cluster.jvm_cpu(), cluster.tree_cpu()
+    m = None
+    for m in B.PP_FINAL.finditer(out):
+        pass
+    problems = []
+    if rc != 0:
+        problems.append("exit code %s" % rc)
+    if m is None:
+        problems.append("no summary line")
+    elif int(m.group(1)) != cfg.records:
+        problems.append("%s of %d records acknowledged" % (m.group(1), cfg.records))
+    if B.STACK.search(out):
+        problems.append("exceptions in output")
+    if problems:
+        return B.Failure("ProducerPerformance %s: %s (output: %s)\n%s" % (
+            wid, "; ".join(problems), os.path.relpath(out_path, B.ROOT), B.error_excerpt(out)))
+    return {
+        "recs_per_s": float(m.group(2)),
+        "mb_per_s": float(m.group(3)),
+        "lat_avg_ms": float(m.group(4)),
+        "lat_p50_ms": float(m.group(6)),
+        "lat_p99_ms": float(m.group(8)),
+        "lat_p999_ms": float(m.group(9)),
+        "cluster_cpu_s": cpu1 - cpu0,
+        "cluster_tree_cpu_s": tree1 - tree0,
+    }
+
+
+STEADY_RESULTS = ("gap_before_ms", "latency_before_p50_ms", "latency_before_p99_ms", "gap_max_ms", "gap_p0_ms",
+                  "resumed_all_ms", "resumed_p0_ms",
+                  "recovered_p0_ms", "recovered_all_ms", "sent", "acked", "failed", "verified", "lost", "out_of_order",
+                  "send_lag_max_ms")
+
+
+def failover(cfg, cluster, scenario, sig, target):
+    """A steady producer, a signal to the leader of partition 0, then the signalled broker back."""
+    ids = sorted(cluster.nodes)
+    others = [i for i in ids if i != cluster.controller]
+    # Partition 0's preferred leader: a broker that is not the controller, or the controller itself.
+    order = others + [cluster.controller] if target == "leader" else [cluster.controller] + others
+    topic = "failover"
+    create_topic(cfg, cluster, topic, order)
+    r, victim, exited = steady_across_signal(cfg, cluster, scenario, topic, sig, order[0])
+    if not exited.wait(120):
+        raise RuntimeError("broker %d did not exit within 120 s of the signal" % victim)
+    if cfg.repl_verify_replicas:
+        r.update(rejoin_and_compare(cfg, cluster, scenario, topic, victim))
+    return r
+
+
+def steady_across_signal(cfg, cluster, scenario, topic, sig, expected_leader):
+    """Runs FailoverProbe steady and signals the leader of partition 0 once the probe is steady.
+    Returns (results, the signalled node id, an Event set when that broker process has exited)."""
+    r = {}
+    out_path = os.path.join(cfg.logs, "%s-steady.out" % cluster.name)
+    args = probe(cfg, "steady", cluster.bootstrap, topic, TOPIC_PARTITIONS, cfg.repl_rate, cfg.record_size,
+                 cfg.repl_settle_ms, cfg.repl_tail_ms, cfg.repl_timeout_ms)
+    errf = open(out_path + ".stderr", "w")
+    # Every acknowledgement (partition, offset, sequence, sent and acknowledged relative to the signal).
+    env = dict(os.environ, BENCH_ACKS_FILE=out_path + ".acks.csv")
+    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf, text=True,
+                         start_new_session=True, cwd=B.TARGET, env=env)
+    B.CHILDREN.add(p)
+    lines = []
+    exited = threading.Event()
+    try:
+        while True:
+            line = p.stdout.readline()
+            if not line:
+                raise RuntimeError("steady probe exited before it was steady:\n%s\n%s" % (
+                    "".join(lines), B.tail(out_path + ".stderr", 15)))
+            lines.append(line)
+            if line.startswith("controller_source="):
+                break
+        before = B.kv("".join(lines))
+        victim = int(before["leader_0"])
+        r["target_was_controller"] = 1.0 if victim == int(before["controller"]) else 0.0
+        if victim != expected_leader:
+            B.log("%s: partition 0 is led by %d, not its preferred replica %d" % (
+                cluster.name, victim, expected_leader))
+        node = cluster.nodes[victim]
+        B.log("%s: %s broker %d (leader of partition 0%s)" % (
+            cluster.name, "SIGKILL" if sig == signal.SIGKILL else "SIGTERM", victim,
+            ", the controller" if r["target_was_controller"] else ""))
+        t_signal = time.time()
+        os.kill(node.proc.pid, sig)
+        p.stdin.write("event %d\n" % int(t_signal * 1e6))
+        p.stdin.flush()
+        p.stdin.close()
+
+        def await_exit():
+            node.proc.wait()
+            r["signalled_exit_ms"] = (time.time() - t_signal) * 1000.0
+            exited.set()
+
+        threading.Thread(target=await_exit, daemon=True).start()
+        rest = []
+        reader = threading.Thread(target=lambda: rest.append(p.stdout.read()), daemon=True)
+        reader.start()
+        reader.join((cfg.repl_timeout_ms + cfg.repl_tail_ms) / 1000.0 + 400)
+        if reader.is_alive():
+            raise RuntimeError("steady probe did not finish")
+        p.wait(timeout=30)
+        lines.extend(rest)
+    finally:
+        if p.poll() is None:
+            B.kill_tree(p, grace=5)
+        B.CHILDREN.discard(p)
+        errf.close()
+        with open(out_path, "w") as f:
+            f.write("$ " + " ".join(str(a) for a in args) + "\n" + "".join(lines))
+    d = B.kv("".join(lines))
+    where = "(probe output: %s)" % os.path.relpath(out_path, B.ROOT)
+    for k in STEADY_RESULTS:
+        try:
+            r[k] = float(d[k])
+        except (KeyError, ValueError):
+            r[k] = B.Failure("%s: no %s %s" % (scenario, k, where))
+    if d.get("recovered") != "1":
+        r["recovery"] = B.Failure("%s: not every partition acknowledged a new record within %d ms of the signal %s"
+                                  % (scenario, cfg.repl_timeout_ms, where))
+    if d.get("failed", "0") != "0":
+        r["send_errors"] = B.Failure("%s: %s sends failed; the first: %s %s" % (
+            scenario, d["failed"], d.get("first_error", "?"), where))
+    if d.get("lost", "0") != "0" or d.get("out_of_order", "0") != "0" or "verify_error" in d:
+        r["read_back"] = B.Failure("%s: read back: %s acknowledged records missing, %s out of order%s %s" % (
+            scenario, d.get("lost"), d.get("out_of_order"),
+            "; " + d["verify_error"] if "verify_error" in d else "", where))
+    r["leader_after_0"] = d.get("leader_after_0")
+    B.log("%s: longest gap between acks %s ms, resumed %s ms after the signal (partition 0: %s ms, resumed after "
+          "%s ms); a new record acknowledged on every partition after %s ms; %s failed sends, %s lost, %s out of "
+          "order; baseline ack latency p99 %s ms" % (
+              cluster.name, d.get("gap_max_ms"), d.get("resumed_all_ms"), d.get("gap_p0_ms"), d.get("resumed_p0_ms"),
+              d.get("recovered_all_ms"), d.get("failed"), d.get("lost"), d.get("out_of_order"),
+              d.get("latency_before_p99_ms")))
+    return r, victim, exited
+
+
+def rejoin_and_compare(cfg, cluster, scenario, topic, victim):
+    """Starts the signalled broker again, waits until it is back in every ISR, compares the replicas."""
+    r = {}
+    t0 = cluster.restart(victim)
+    rc, out = B.run_tool(probe(cfg, "await-isr", cluster.bootstrap, topic, 300_000),
+                         os.path.join(cfg.logs, "%s-await-isr.out" % cluster.name), 330)
+    if rc != 0:
+        r["rejoin"] = B.Failure("%s: broker %d not back in every ISR: %s" % (
+            scenario, victim, B.kv(out).get("error", B.error_excerpt(out))))
+        return r
+    r["rejoin_isr_ms"] = (time.time() - t0) * 1000.0
+    same, note = False, ""
+    for _ in range(10):  # a follower may still be one fetch behind the leader's log end
+        same, note = replicas_identical(cluster, topic)
+        if same:
+            break
+        time.sleep(1)
+    r["replicas_identical"] = 1.0 if same else 0.0
+    if not same:
+        r["identical"] = B.Failure("%s: replicas differ: %s" % (scenario, note))
+    B.log("%s: broker %d back in every ISR %.1f s after its restart; replicas %s" % (
+        cluster.name, victim, r["rejoin_isr_ms"] / 1000.0, "identical" if same else "DIFFER: " + note))
+    return r
+
+
+def scenario_run(cfg, system, scenario, round_no, postgres):
+    name = "%s-%s-r%d" % (system, scenario, round_no)
+    fo = next((f for f in FAILOVERS if f[0] == scenario), None)
+    cluster = new_cluster(cfg, system, name, fo is not None and fo[3], postgres)
+    r = {}
+    try:
+        B.log("%s: starting 3 brokers (session timeout %d ms, heartbeat %d ms)" % (
+            name, cluster.session_ms, cluster.heartbeat_ms))
+        r["cluster_start_ms"] = cluster.start()
+        r["controller"] = cluster.controller
+        B.log("%s: all 3 brokers registered after %.0f ms, controller %d" % (
+            name, r["cluster_start_ms"], cluster.controller))
+        time.sleep(2)
+        r["rss_idle_mb"] = cluster.rss_mb()
+        if scenario == "throughput":
+            r.update(throughput(cfg, cluster))
+        else:
+            r.update(failover(cfg, cluster, scenario, fo[1], fo[2]))
+    except Exception as e:  # noqa: BLE001 - a failed scenario is recorded, the run goes on
+        traceback.print_exc()
+        r["round"] = B.Failure("%s aborted: %s\n%s" % (name, e, "\n".join(
+            "--- node %d: WARN/ERROR lines ---\n%s" % (i, n.log_problems_since(0, 20) or "(none)")
+            for i, n in cluster.nodes.items())))
+        B.log(r["round"].msg.splitlines()[0])
+    finally:
+        cluster.close()
+    return r
+
+
+def run(cfg):
+    """All scenarios for both systems: {"kafka": {scenario: [round dicts]}, "runnel": {...}}."""
+    postgres = BenchPostgres(cfg)
+    results = {"kafka": {}, "runnel": {}}
+    try:
+        for rnd in range(1, cfg.rounds + 1):
+            for scenario in cfg.repl_scenarios:
+                for system in cfg.repl_systems:
+                    results[system].setdefault(scenario, []).append(
+                        scenario_run(cfg, system, scenario, rnd, postgres))
+    finally:
+        postgres.stop()
+        shutil.rmtree(postgres.dir, ignore_errors=True)
+    return results
+
+
+# ------------------------------------------------------------------------------------ report
+
+
+def tables(cfg, results):
+    k, r = results["kafka"], results["runnel"]
+    HI, LO = B.HI, B.LO
+    parts = []
+    if "throughput" in cfg.repl_scenarios:
+        rows = [("Cluster start: first launch until DescribeCluster lists 3 brokers (ms)", "cluster_start_ms", LO),
+                ("RSS of the 3 broker JVMs, idle after start (MB)", "rss_idle_mb", LO)]
+        for wid, _ in THROUGHPUT_WORKLOADS:
+            key = "produce:" + wid
+            rows += [
+                ("%s records/s" % wid, key + "/recs_per_s", HI),
+                ("%s MB/s" % wid, key + "/mb_per_s", HI),
+                ("%s latency avg (ms)" % wid, key + "/lat_avg_ms", LO),
+                ("%s latency p50 (ms)" % wid, key + "/lat_p50_ms", LO),
+                ("%s latency p99 (ms)" % wid, key + "/lat_p99_ms", LO),
+                ("%s latency p99.9 (ms)" % wid, key + "/lat_p999_ms", LO),
+                ("%s CPU of the 3 broker JVMs (s)" % wid, key + "/cluster_cpu_s", LO),
+                ("%s CPU incl. PostgreSQL (s; Runnel: + the shared PostgreSQL)" % wid, key + "/cluster_tree_cpu_s", LO),
+            ]
+        parts.append("### Produce throughput, acks=all (ProducerPerformance, %s records of %d B, 6 partitions, "
+                     "replication factor 3, min.insync.replicas 2, --throughput -1)\n\n" % (
+                         "{:,}".format(cfg.records), cfg.record_size) +
+                     B.table(rows, k.get("throughput", []), r.get("throughput", []), "Workload / metric"))
+    titles = {
+        "kill": "SIGKILL of the leader of partition 0 (not the controller), default failure detection "
+                "(session timeout %d ms, heartbeat %d ms)" % (cfg.repl_session_ms, cfg.repl_heartbeat_ms),
+        "kill-short": "SIGKILL of the leader of partition 0 (not the controller), shorter failure detection on both "
+                      "(session timeout %d ms, heartbeat %d ms)" % (cfg.repl_short_session_ms,
+                                                                  cfg.repl_short_heartbeat_ms),
+        "term": "SIGTERM of the leader of partition 0 (controlled shutdown), default settings",
+        "kill-controller": "SIGKILL of the leader of partition 0 that is also the active controller, default "
+                           "failure detection",
+    }
+    for scenario, _, _, _ in FAILOVERS:
+        if scenario not in cfg.repl_scenarios:
+            continue
+        kr, rr = k.get(scenario, []), r.get(scenario, [])
+        rows = [
+            ("Longest gap between consecutive acks, any partition (ms)", "gap_max_ms", LO),
+            ("... signal until acks resumed after that gap (ms)", "resumed_all_ms", LO),
+            ("Longest gap between consecutive acks on partition 0 (ms)", "gap_p0_ms", LO),
+            ("... signal until partition 0's acks resumed after that gap (ms)", "resumed_p0_ms", LO),
+            ("Signal until partition 0 acknowledged a record sent after it (ms; includes any backlog)",
+             "recovered_p0_ms", LO),
+            ("Signal until every partition acknowledged a record sent after it (ms; includes any backlog)",
+             "recovered_all_ms", LO),
+            ("Baseline before the signal: longest gap between acks (ms)", "gap_before_ms", LO),
+            ("Baseline before the signal: ack latency p50 (ms)", "latency_before_p50_ms", LO),
+            ("Baseline before the signal: ack latency p99 (ms)", "latency_before_p99_ms", LO),
+            ("Sends that failed", "failed", LO),
+            ("Acknowledged records missing when read back", "lost", LO),
+            ("Records out of sequence when read back (duplicates, reordering)", "out_of_order", LO),
+        ]
+        if scenario == "term":
+            rows.append(("SIGTERM until the broker process exited (ms)", "signalled_exit_ms", LO))
+        rows.append(("Restarted broker back in every ISR, from its launch (ms)", "rejoin_isr_ms", LO))
+        rows.append(("Probe check: its sender's worst delay behind schedule (ms; large = the probe was starved)",
+                     "send_lag_max_ms", LO))
+        parts.append("### %s\n\n" % titles[scenario] + B.table(rows, kr, rr) + "\n\n" + footnote(kr, rr))
+    return "\n\n".join(parts)
+
+
+def footnote(kr, rr):
+    def count(rounds, key):
+        return sum(1 for x in rounds if x.get(key) == 1.0), len(rounds)
+
+    out = []
+    for label, rounds in (("Kafka", kr), ("Runnel", rr)):
+        same, n = count(rounds, "replicas_identical")
+        ctl, _ = count(rounds, "target_was_controller")
+        out.append("%s: replicas identical after the restart in %d of %d rounds; the signalled broker was the "
+                   "controller in %d of %d" % (label, same, n, ctl, n))
+    return "; ".join(out) + "."
+
+
+def params(cfg, postgres_version):
+    return "\n".join([
+        "- Rounds: %d; in each round every scenario runs on a fresh cluster of each system in turn (Kafka, then "
+        "Runnel), one cluster at a time; cells are medians over rounds%s" % (
+            cfg.rounds, " — **QUICK MODE**" if cfg.quick else ""),
+        "- Broker JVMs (all six): `%s`; tool JVMs: `%s`" % (cfg.broker_jvm_opts, cfg.tool_jvm_opts),
+        "- Kafka 4.1.1: three combined KRaft nodes (`process.roles=broker,controller`, a static 3-voter "
+        "`controller.quorum.voters`), loopback listeners on free ports, `broker.session.timeout.ms` / "
+        "`broker.heartbeat.interval.ms` as in each table, every other setting Kafka's default "
+        "(`replica.lag.time.max.ms` 30000, `replica.fetch.wait.max.ms` 500, `controlled.shutdown.enable` true, "
+        "`unclean.leader.election.enable` false; no flush settings)",
+        "- Runnel: three `java -jar quarkus-run.jar` with `-Drunnel.node-id=1..3 -Drunnel.data-dir "
+        "-Drunnel.listeners -Dquarkus.http.port -Dquarkus.datasource.jdbc.url=<one database> "
+        "-Dquarkus.datasource.username=postgres -Drunnel.cluster.broker-session-timeout-ms "
+        "-Drunnel.cluster.broker-heartbeat-interval-ms -Drunnel.group.initial-rebalance-delay-ms=0 "
+        "-Drunnel.connect.enabled=false`, defaults otherwise; one PostgreSQL %s server (Debian package, "
+        "fsync and synchronous_commit on, `max_connections=300`) started by the harness for each Runnel cluster, "
+        "a fresh database each time" % postgres_version,
+        "- Topics: 6 partitions, replication factor 3, `min.insync.replicas=2`, created with an explicit replica "
+        "assignment (partition p: the broker order rotated by p), and used once the preferred leaders lead with "
+        "the full ISR. Throughput topics: order 1,2,3. Failover topic: partition 0 led by a broker that is not the "
+        "active controller (Kafka: the KRaft quorum leader from DescribeQuorum; Runnel: DescribeCluster's "
+        "controller, the lease holder), or by the controller in `kill-controller`",
+        "- Throughput: `ProducerPerformance --num-records %d --throughput -1 --record-size %d --producer-props "
+        "acks=all` (idempotent, the default) with client batching or `batch.size=262144 linger.ms=5`; bootstrap "
+        "lists all three brokers. CPU sums the three broker JVMs (+ Runnel's PostgreSQL server and its "
+        "backends)" % (cfg.records, cfg.record_size),
+        "- Failover: `io.runnel.bench.ReplicationProbe steady` (bench/src): one idempotent acks=all producer, "
+        "client defaults except `buffer.memory=256 MiB` (so that send() never blocks during a stall), %d records/s "
+        "of %d B round-robin over the 6 partitions on a fixed schedule; after %d ms the harness signals the leader "
+        "of partition 0 and hands the probe the signal's wall-clock time; the probe runs until every partition "
+        "acknowledged a record sent after the signal (at most %d ms), %d ms more, then reads every partition back "
+        "from the start to its high watermark and checks each acknowledged record at its offset. The signalled "
+        "broker is then started again on its data; once the ISR of every partition is complete, the segments of "
+        "the three replicas are compared batch by batch" % (
+            cfg.repl_rate, cfg.record_size, cfg.repl_settle_ms, cfg.repl_timeout_ms, cfg.repl_tail_ms),
+        "- Timings come from one clock (the machine's wall clock, read by the harness at the signal and by the "
+        "probe at each acknowledgement)",
+    ])
