@@ -205,6 +205,9 @@ class Node(B.Broker):
     def partition_dir(self, topic, partition):
         raise NotImplementedError
 
+    def before_restart(self):
+        pass
+
 
 class KafkaNode(Node):
     name = "kafka"
@@ -282,6 +285,11 @@ class RunnelNode(Node):
     def partition_dir(self, topic, partition):
         return os.path.join(self.data, "logs", "%s-%d" % (topic, partition))
 
+    def before_restart(self):
+        # Another process on this machine may have taken the old HTTP port (as a client's local port)
+        # since the first start; it is not part of the broker's identity, unlike its Kafka listener.
+        self.http_port = B.free_port()
+
 
 # ------------------------------------------------------------------------------------ clusters
 
@@ -345,6 +353,7 @@ class Cluster:
 
     def restart(self, node_id):
         n = self.nodes[node_id]
+        n.before_restart()
         t0 = time.time()
         n.launch()
         self.await_ready([n], t0)
@@ -636,8 +645,26 @@ def rejoin_and_compare(cfg, cluster, scenario, topic, victim):
     """Starts the signalled broker again, waits until it is back in every ISR, compares the replicas."""
     r = {}
     t0 = cluster.restart(victim)
-    rc, out = B.run_tool(probe(cfg, "await-isr", cluster.bootstrap, topic, 300_000),
-                         os.path.join(cfg.logs, "%s-await-isr.out" % cluster.name), 330)
+    node = cluster.nodes[victim]
+    out_path = os.path.join(cfg.logs, "%s-await-isr.out" % cluster.name)
+    with open(out_path, "w") as f:
+        p = subprocess.Popen(probe(cfg, "await-isr", cluster.bootstrap, topic, 300_000), stdout=f,
+                             stderr=subprocess.STDOUT, start_new_session=True, cwd=B.TARGET)
+    B.CHILDREN.add(p)
+    deadline = time.time() + 330
+    # Watch the restarted broker too: if it dies, no ISR will ever be complete.
+    while p.poll() is None and node.alive() and time.time() < deadline:
+        time.sleep(0.2)
+    if p.poll() is None:
+        B.kill_tree(p, grace=2)
+    B.CHILDREN.discard(p)
+    if not node.alive():
+        r["rejoin"] = B.Failure("%s: broker %d exited (code %s) after its restart; last log lines:\n%s" % (
+            scenario, victim, node.proc.poll(), B.tail(node.log_path, 8)))
+        return r
+    rc = p.returncode
+    with open(out_path, errors="replace") as f:
+        out = f.read()
     if rc != 0:
         r["rejoin"] = B.Failure("%s: broker %d not back in every ISR: %s" % (
             scenario, victim, B.kv(out).get("error", B.error_excerpt(out))))
