@@ -8,12 +8,12 @@ import io.runnel.log.FetchedData;
 import io.runnel.log.OffsetAndEpoch;
 import io.runnel.log.PartitionLog;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
@@ -74,7 +74,18 @@ public final class Partition {
             List<Integer> maximalIsr,
             boolean changeInFlight,
             long epochStartOffset)
-            implements Role {}
+            implements Role {
+
+        /** This leadership with a committed ISR at {@code partitionEpoch}, nothing in flight. */
+        Leader committed(int partitionEpoch, List<Integer> replicas, List<Integer> isr) {
+            return new Leader(leaderEpoch, partitionEpoch, replicas, isr, isr, false, epochStartOffset);
+        }
+
+        /** This leadership with an ISR change in flight; the high watermark waits for {@code maximalIsr}. */
+        Leader changing(List<Integer> maximalIsr) {
+            return new Leader(leaderEpoch, partitionEpoch, replicas, isr, maximalIsr, true, epochStartOffset);
+        }
+    }
 
     record Follower(int leaderId, int leaderEpoch, int partitionEpoch) implements Role {}
 
@@ -134,14 +145,7 @@ public final class Partition {
             if (state.leader() == localId) {
                 if (current instanceof Leader leader && leader.leaderEpoch == state.leaderEpoch()) {
                     if (state.partitionEpoch() > leader.partitionEpoch) {
-                        role = new Leader(
-                                leader.leaderEpoch,
-                                state.partitionEpoch(),
-                                state.replicas(),
-                                state.isr(),
-                                state.isr(),
-                                false,
-                                leader.epochStartOffset);
+                        role = leader.committed(state.partitionEpoch(), state.replicas(), state.isr());
                         maybeIncrementHighWatermark();
                     }
                     return Transition.UNCHANGED;
@@ -350,14 +354,7 @@ public final class Partition {
             }
             List<Integer> newIsr = new ArrayList<>(leader.isr);
             newIsr.add(replicaId);
-            role = new Leader(
-                    leader.leaderEpoch,
-                    leader.partitionEpoch,
-                    leader.replicas,
-                    leader.isr,
-                    List.copyOf(newIsr),
-                    true,
-                    leader.epochStartOffset);
+            role = leader.changing(List.copyOf(newIsr));
             LOG.infof(
                     "%s: adding broker %d to the ISR %s (its log end %d, high watermark %d)",
                     log.topicPartition(), replicaId, leader.isr, state.logEndOffset(), log.highWatermark());
@@ -395,14 +392,7 @@ public final class Partition {
             }
             List<Integer> newIsr = new ArrayList<>(leader.isr);
             newIsr.removeAll(outOfSync);
-            role = new Leader(
-                    leader.leaderEpoch,
-                    leader.partitionEpoch,
-                    leader.replicas,
-                    leader.isr,
-                    leader.isr,
-                    true,
-                    leader.epochStartOffset);
+            role = leader.changing(leader.isr);
             LOG.infof(
                     "%s: shrinking the ISR from %s to %s: %s not caught up within %d ms (leader log end %d)",
                     log.topicPartition(), leader.isr, newIsr, outOfSync, maxLagMs, leaderEnd);
@@ -420,14 +410,7 @@ public final class Partition {
             if (role instanceof Leader leader
                     && leader.leaderEpoch == change.leaderEpoch()
                     && leader.partitionEpoch == change.partitionEpoch()) {
-                role = new Leader(
-                        leader.leaderEpoch,
-                        newPartitionEpoch,
-                        leader.replicas,
-                        change.newIsr(),
-                        change.newIsr(),
-                        false,
-                        leader.epochStartOffset);
+                role = leader.committed(newPartitionEpoch, leader.replicas, change.newIsr());
                 LOG.infof(
                         "%s: ISR is now %s (partition epoch %d)",
                         log.topicPartition(), change.newIsr(), newPartitionEpoch);
@@ -446,14 +429,7 @@ public final class Partition {
             if (role instanceof Leader leader
                     && leader.leaderEpoch == change.leaderEpoch()
                     && leader.partitionEpoch == change.partitionEpoch()) {
-                role = new Leader(
-                        leader.leaderEpoch,
-                        leader.partitionEpoch,
-                        leader.replicas,
-                        leader.isr,
-                        leader.isr,
-                        false,
-                        leader.epochStartOffset);
+                role = leader.committed(leader.partitionEpoch, leader.replicas, leader.isr);
             }
         } finally {
             lock.writeLock().unlock();
@@ -527,49 +503,31 @@ public final class Partition {
 
     /** Appends records fetched from the leader, if this replica still follows it at that epoch. */
     public boolean appendAsFollower(int leaderEpoch, MemoryRecords records) {
-        lock.readLock().lock();
-        try {
-            if (!followsAt(leaderEpoch)) {
-                return false;
-            }
-            log.appendAsFollower(records);
-            return true;
-        } finally {
-            lock.readLock().unlock();
-        }
+        return asFollower(leaderEpoch, l -> l.appendAsFollower(records));
     }
 
     /** Truncates this follower's log, if it still follows at that epoch. */
     public boolean truncateAsFollower(int leaderEpoch, long offset) {
-        lock.readLock().lock();
-        try {
-            if (!followsAt(leaderEpoch)) {
-                return false;
-            }
-            log.truncateTo(offset);
-            return true;
-        } finally {
-            lock.readLock().unlock();
-        }
+        return asFollower(leaderEpoch, l -> l.truncateTo(offset));
     }
 
     /** Empties this follower's log to start at the leader's log start, if it still follows at that epoch. */
     public boolean truncateFullyAsFollower(int leaderEpoch, long offset) {
+        return asFollower(leaderEpoch, l -> l.truncateFullyAndStartAt(offset));
+    }
+
+    /** Changes the log for the leader at {@code leaderEpoch}, unless leadership moved meanwhile. */
+    private boolean asFollower(int leaderEpoch, Consumer<PartitionLog> change) {
         lock.readLock().lock();
         try {
             if (!followsAt(leaderEpoch)) {
                 return false;
             }
-            log.truncateFullyAndStartAt(offset);
+            change.accept(log);
             return true;
         } finally {
             lock.readLock().unlock();
         }
-    }
-
-    /** For tests and the simulator: the followers' states. */
-    Map<Integer, FollowerFetchState> followerStates() {
-        return Collections.unmodifiableMap(followers);
     }
 
     /** For logs and tests: the role. */

@@ -3,13 +3,10 @@ package io.runnel.replication;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runnel.testing.BrokerCluster;
-import io.runnel.testing.Clients;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 import org.junit.jupiter.api.Test;
@@ -55,12 +52,7 @@ class ControlledShutdownIT {
             assertThat(log.indexOf("Controlled shutdown: leadership moved"))
                     .as("leadership moved before the listeners closed")
                     .isLessThan(log.indexOf("Kafka protocol listeners closed"));
-            Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> read = new HashMap<>();
-            for (int p = 0; p < PARTITIONS; p++) {
-                TopicPartition tp = new TopicPartition(TOPIC, p);
-                read.put(tp, Clients.readAll(cluster.bootstrapServers(), tp));
-            }
-            producer.assertConsistentWith(read);
+            producer.assertConsistentWithLog(cluster.bootstrapServers());
         }
     }
 }

@@ -3,14 +3,11 @@ package io.runnel.replication;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.runnel.testing.BrokerCluster;
-import io.runnel.testing.Clients;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.awaitility.Awaitility;
 import org.jboss.logging.Logger;
@@ -62,12 +59,7 @@ class LeaderFailoverIT {
                 producer.close();
             }
             assertThat(producer.failures()).isEmpty();
-            Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> read = new HashMap<>();
-            for (int p = 0; p < PARTITIONS; p++) {
-                TopicPartition tp = new TopicPartition(TOPIC, p);
-                read.put(tp, Clients.readAll(cluster.bootstrapServers(), tp));
-            }
-            producer.assertConsistentWith(read);
+            producer.assertConsistentWithLog(cluster.bootstrapServers());
             for (int p = 0; p < PARTITIONS; p++) {
                 TopicPartition tp = new TopicPartition(TOPIC, p);
                 cluster.awaitIsr(tp, List.of(1, 2, 3));

@@ -114,6 +114,16 @@ public final class SteadyProducer implements AutoCloseable {
         producer.close();
     }
 
+    /** Reads every partition back from the cluster and checks it with {@link #assertConsistentWith}. */
+    public void assertConsistentWithLog(String bootstrap) {
+        Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> read = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            TopicPartition tp = new TopicPartition(topic, p);
+            read.put(tp, Clients.readAll(bootstrap, tp));
+        }
+        assertConsistentWith(read);
+    }
+
     /**
      * Checks the records read back against what was acknowledged: every acknowledged record at its
      * offset, each sequence number once per partition, and sequence numbers increasing with offsets.
